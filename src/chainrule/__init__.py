@@ -1,0 +1,52 @@
+"""chainrule: immutable scalar expressions you can print, evaluate, differentiate and simplify."""
+
+from __future__ import annotations
+
+from .diff import diff, diff_node
+from .dispatch import NAMESPACE
+from .errors import (
+    ChainruleError,
+    EvaluationError,
+    ParseError,
+    RewriteLimitError,
+    RuleError,
+    UnboundVariableError,
+)
+from .evaluate import evaluate, evaluate_node
+from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
+from .parse import parse
+from .show import show, show_node
+from .traverse import count_nodes, fold, postorder, tree_size
+
+__all__ = [
+    "Expr",
+    "Const",
+    "Var",
+    "Sum",
+    "Sub",
+    "Mul",
+    "Div",
+    "Exp",
+    "Log",
+    "TanH",
+    "show",
+    "parse",
+    "evaluate",
+    "diff",
+    "fold",
+    "postorder",
+    "count_nodes",
+    "tree_size",
+    "NAMESPACE",
+    "show_node",
+    "evaluate_node",
+    "diff_node",
+    "ChainruleError",
+    "ParseError",
+    "UnboundVariableError",
+    "EvaluationError",
+    "RuleError",
+    "RewriteLimitError",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,62 @@
+"""Symbolic differentiation by exactly the lab's chain rules, one fold over the DAG."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .dispatch import dispatcher, resolve
+from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
+from .traverse import fold
+
+__all__ = ["diff", "diff_node", "as_var"]
+
+diff_node = dispatcher(
+    "diff_node", "diff_node(node, wrt: Var, *child_derivatives) -> Expr, the derivative of node"
+)
+
+ZERO, ONE = Const(0), Const(1)
+
+
+def as_var(var: str | Var) -> Var:
+    """Accept a variable by name or as a Var."""
+    if isinstance(var, Var):
+        return var
+    if isinstance(var, str):
+        return Var(var)
+    raise TypeError(f"expected a variable name or Var, got {type(var).__name__}: {var!r:.80}")
+
+
+def diff(expr: Expr, var: str | Var) -> Expr:
+    """The raw derivative of ``expr`` with respect to ``var`` (unsimplified, shared like the input)."""
+    if not isinstance(expr, Expr):
+        raise TypeError(f"diff expects an expression, got {type(expr).__name__}")
+    wrt = as_var(var)
+    cases: dict[type, Callable[..., Expr]] = {}
+
+    def visit(node: Expr, derivatives: list[Expr]) -> Expr:
+        kind = type(node)
+        case = cases.get(kind)
+        if case is None:
+            case = cases[kind] = resolve(diff_node, kind)
+        return case(node, wrt, *derivatives)
+
+    return fold(expr, visit)
+
+
+def _diff_mul(node: Mul, wrt: Var, dx: Expr, dy: Expr) -> Expr:
+    return Sum(Mul(dx, node.y), Mul(node.x, dy))
+
+
+def _diff_div(node: Div, wrt: Var, dx: Expr, dy: Expr) -> Expr:
+    return Div(Sub(Mul(dx, node.y), Mul(dy, node.x)), Mul(node.y, node.y))
+
+
+diff_node.add((Const,), lambda node, wrt: ZERO)
+diff_node.add((Var,), lambda node, wrt: ONE if node is wrt else ZERO)
+diff_node.add((Sum,), lambda node, wrt, dx, dy: Sum(dx, dy))
+diff_node.add((Sub,), lambda node, wrt, dx, dy: Sub(dx, dy))
+diff_node.add((Mul,), _diff_mul)
+diff_node.add((Div,), _diff_div)
+diff_node.add((Exp,), lambda node, wrt, dx: Mul(node, dx))
+diff_node.add((Log,), lambda node, wrt, dx: Div(dx, node.x))
+diff_node.add((TanH,), lambda node, wrt, dx: Mul(Sub(ONE, Mul(node, node)), dx))

@@ -1,0 +1,31 @@
+"""The library's own multipledispatch namespace, so other libraries' cases never collide with ours."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from multipledispatch import Dispatcher
+
+__all__ = ["NAMESPACE", "dispatcher", "resolve"]
+
+#: Every dispatcher chainrule defines; pass it as ``namespace=`` to ``multipledispatch.dispatch``.
+NAMESPACE: dict[str, Dispatcher] = {}
+
+
+def dispatcher(name: str, doc: str | None = None) -> Dispatcher:
+    """The namespace's dispatcher called ``name``, created on first use."""
+    if name not in NAMESPACE:
+        NAMESPACE[name] = Dispatcher(name, doc=doc)
+    return NAMESPACE[name]
+
+
+def resolve(cases: Dispatcher, *types: type) -> Callable[..., Any]:
+    """The case registered for ``types`` (inheritance respected), or a NotImplementedError naming them."""
+    found = cases.dispatch(*types)
+    if found is None:
+        names = ", ".join(t.__name__ for t in types)
+        raise NotImplementedError(
+            f"no {cases.name} case is registered for {names}; register one with {cases.name}.register({names})"
+        )
+    return found  # type: ignore[no-any-return]

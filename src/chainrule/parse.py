@@ -1,0 +1,196 @@
+"""Infix text to an expression: a hand-written tokenizer and an iterative precedence parser.
+
+The parser keeps explicit operand and operator stacks (shunting-yard), so
+text nested 100,000 parentheses deep parses without recursion.  User text is
+never handed to ``eval``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
+
+import attrs
+
+from .errors import ParseError
+from .nodes import MAX_INT_DIGITS, Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
+
+__all__ = ["parse", "FUNCTIONS", "PatternFactory"]
+
+#: Function names the parser knows, each building a one-child node.
+FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {"exp": Exp, "log": Log, "tanh": TanH}
+
+_BINARY: dict[str, tuple[int, Callable[[Expr, Expr], Expr]]] = {
+    "+": (1, Sum),
+    "-": (1, Sub),
+    "*": (2, Mul),
+    "/": (2, Div),
+}
+_UNARY_PRECEDENCE = 3
+
+#: Builds the node for a pattern variable ``?name`` or ``?name:kind`` (rules only).
+PatternFactory = Callable[[str, "str | None", int], Expr]
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<name>[^\W\d]\w*)
+  | (?P<pattern>\?[^\W\d]\w*(?::[^\W\d]\w*)?)
+  | (?P<op>[-+*/])
+  | (?P<lparen>\()
+  | (?P<rparen>\))
+    """,
+    re.VERBOSE,
+)
+
+
+class Token(NamedTuple):
+    kind: str  # number, name, pattern, op, lparen, rparen, end
+    text: str
+    position: int
+
+
+def _quote(text: str, position: int) -> str:
+    """A short excerpt of the input around ``position`` for an error message."""
+    start = max(0, position - 30)
+    excerpt = text[start : position + 30]
+    prefix = "…" if start else ""
+    suffix = "…" if position + 30 < len(text) else ""
+    return f"{prefix}{excerpt}{suffix}"
+
+
+def _error(message: str, position: int, text: str) -> ParseError:
+    return ParseError(f"{message} at position {position} in {_quote(text, position)!r}", position, text)
+
+
+def tokenize(text: str) -> Iterator[Token]:
+    """The tokens of ``text``, ending with an ``end`` token; stray characters raise ParseError."""
+    position = 0
+    length = len(text)
+    while position < length:
+        found = _TOKEN.match(text, position)
+        if found is None:
+            raise _error(f"unexpected character {text[position]!r}", position, text)
+        kind = found.lastgroup
+        assert kind is not None
+        if kind != "space":
+            yield Token(kind, found.group(), position)
+        position = found.end()
+    yield Token("end", "", length)
+
+
+def _number(token: Token, text: str, negative: bool, start: int) -> Const:
+    literal = token.text
+    if len(literal) > MAX_INT_DIGITS:
+        raise _error(f"number literal of {len(literal)} characters is too long", start, text)
+    if re.fullmatch(r"\d+", literal):
+        value: int | float = int(literal)
+    else:
+        value = float(literal)
+        if not math.isfinite(value):
+            raise _error(f"number {literal!r} is out of range", start, text)
+    return Const(-value if negative else value)
+
+
+@attrs.define
+class _Frame:
+    """An entry of the operator stack."""
+
+    kind: str  # "binary", "negate", "paren", "call"
+    position: int
+    precedence: int = 0
+    build: Callable[..., Expr] | None = None
+
+
+def parse(text: str, *, pattern: PatternFactory | None = None) -> Expr:
+    """The expression ``text`` denotes; ``pattern`` enables ``?name`` variables (rule syntax)."""
+    if not isinstance(text, str):
+        raise TypeError(f"parse expects a str, got {type(text).__name__}")
+    operands: list[Expr] = []
+    operators: list[_Frame] = []
+
+    def reduce_top() -> None:
+        frame = operators.pop()
+        if frame.kind == "negate":
+            operands.append(Mul(Const(-1), operands.pop()))
+        else:
+            assert frame.build is not None
+            right = operands.pop()
+            operands.append(frame.build(operands.pop(), right))
+
+    tokens = list(tokenize(text))
+    expect_operand = True
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        index += 1
+        kind = token.kind
+        if expect_operand:
+            if kind == "number":
+                operands.append(_number(token, text, False, token.position))
+                expect_operand = False
+            elif kind == "op" and token.text == "-":
+                following = tokens[index]
+                if following.kind == "number" and following.position == token.position + 1:
+                    operands.append(_number(following, text, True, token.position))
+                    expect_operand = False
+                    index += 1
+                else:
+                    operators.append(_Frame("negate", token.position, _UNARY_PRECEDENCE))
+            elif kind == "name":
+                if tokens[index].kind == "lparen":
+                    index += 1
+                    build = FUNCTIONS.get(token.text)
+                    if build is None:
+                        known = ", ".join(sorted(FUNCTIONS))
+                        raise _error(
+                            f"unknown function {token.text!r} (known: {known})", token.position, text
+                        )
+                    operators.append(_Frame("call", tokens[index - 1].position, build=build))
+                else:
+                    operands.append(Var(token.text))
+                    expect_operand = False
+            elif kind == "pattern" and pattern is not None:
+                name, _, restriction = token.text[1:].partition(":")
+                operands.append(pattern(name, restriction or None, token.position))
+                expect_operand = False
+            elif kind == "lparen":
+                operators.append(_Frame("paren", token.position))
+            elif kind == "end":
+                what = (
+                    "empty expression" if not text.strip() else "unexpected end of input, expected an operand"
+                )
+                raise _error(what, token.position, text)
+            else:
+                raise _error(f"unexpected {token.text!r}, expected an operand", token.position, text)
+        elif kind == "op":
+            precedence, combine = _BINARY[token.text]
+            while (
+                operators
+                and operators[-1].kind in ("binary", "negate")
+                and operators[-1].precedence >= precedence
+            ):
+                reduce_top()
+            operators.append(_Frame("binary", token.position, precedence, combine))
+            expect_operand = True
+        elif kind == "rparen":
+            while operators and operators[-1].kind in ("binary", "negate"):
+                reduce_top()
+            if not operators:
+                raise _error("unmatched ')'", token.position, text)
+            frame = operators.pop()
+            if frame.kind == "call":
+                assert frame.build is not None
+                operands.append(frame.build(operands.pop()))
+        elif kind == "end":
+            while operators:
+                if operators[-1].kind in ("paren", "call"):
+                    raise _error("unclosed '('", operators[-1].position, text)
+                reduce_top()
+        else:
+            raise _error(f"unexpected {token.text!r}, expected an operator or ')'", token.position, text)
+    assert len(operands) == 1
+    return operands[0]
