@@ -43,6 +43,8 @@ def _small(expr: Expr) -> bool:
 
 
 def _number(name: str, value: object) -> float:
+    if type(value) is float and isfinite(value):  # the common case, without the numeric ABCs
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"environment value for {name!r} must be a number, got {type(value).__name__}: {value!r:.80}"
@@ -78,8 +80,19 @@ def evaluate(expr: Expr, env: Mapping[str, Any] | None = None) -> float:
     return fold_cases(expr, case_for)
 
 
+#: The checked wrapper of each registered case, made once (a case re-registered gets a new one).
+_CHECKED: dict[Callable[..., float], Callable[..., float]] = {}
+
+
 def _checked(case: Callable[..., float]) -> Callable[..., float]:
     """The case with its failures turned into EvaluationErrors naming the node, never a NaN or inf."""
+    found = _CHECKED.get(case)
+    if found is None:
+        found = _CHECKED[case] = _make_checked(case)
+    return found
+
+
+def _make_checked(case: Callable[..., float]) -> Callable[..., float]:
 
     def checked(node: Expr, *values: float) -> float:
         try:
