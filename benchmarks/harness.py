@@ -5,7 +5,9 @@ order, sharing a ``state`` dict (the expression built by one step is
 differentiated by the next).  Each system's pipeline runs in a forked child
 process, so a peer that hangs or eats memory is stopped at its step's time
 limit without stopping the run, and every system starts from the same clean
-parent.  A step returns a cell: a time (median of repeats after a warm-up),
+parent.  The child freezes its inherited objects out of the garbage collector
+(``gc.freeze``), so each system's collections scan only what it built, as
+in a fresh process.  A step returns a cell: a time (median of repeats after a warm-up),
 a size, numbers to cross-check, or a note.
 """
 
@@ -47,6 +49,7 @@ class Mode:
     w5_epochs: int
     w6_sizes: tuple[int, ...]
     sympy_simplify_limit: float  # seconds for one sympy.simplify call
+    slow_peer_limit: float  # seconds for a step of a peer known to stall on large inputs (SymPy)
 
 
 # --- cells -----------------------------------------------------------------------------------------
@@ -91,6 +94,26 @@ class Step:
     row: str
     run: Callable[[dict[str, Any]], Cell]
     limit: float | None = None  # seconds, instead of the mode's limit
+
+
+def remembered(steps: Sequence[Step], suffix: str = "") -> list[Step]:
+    """The steps with ``suffix`` on their rows, each keeping its cell in ``state["cells"]`` for sums."""
+
+    def wrap(step: Step) -> Step:
+        def run(state: dict[str, Any]) -> Cell:
+            cell = step.run(state)
+            state.setdefault("cells", {})[step.row] = cell
+            return cell
+
+        return Step(step.row + suffix, run, step.limit)
+
+    return [wrap(step) for step in steps]
+
+
+def total(state: dict[str, Any], rows: Sequence[str], note: str | None = None) -> Cell:
+    """A cell adding up earlier cells' times (kept by ``remembered``); missing ones count zero."""
+    times = [state["cells"][row].seconds for row in rows if row in state["cells"]]
+    return Cell(seconds=sum(t for t in times if t is not None), runs=1, note=note)
 
 
 @dataclass
@@ -317,6 +340,10 @@ def _child(steps: Sequence[Step], send: Connection) -> None:
     status = 0
     try:
         _limit_memory()
+        # Like a fresh process: the objects inherited from the parent (every peer's modules) are
+        # moved out of the garbage collector's sight, so no system pays to scan the others' heaps.
+        gc.collect()
+        gc.freeze()
         _run_steps(
             steps,
             lambda row, cell: send.send(("done", row, cell)),
