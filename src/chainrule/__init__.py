@@ -15,7 +15,21 @@ from .errors import (
 from .evaluate import evaluate, evaluate_node
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .parse import parse
+from .rules import DEFAULT_RULES, Rule, load_rules, parse_rule
 from .show import show, show_node
+from .simplify import Explanation, Step, explain, simplify
+from .strategies import (
+    bottom_up,
+    chain,
+    condition,
+    do_one,
+    exhaust,
+    fixpoint,
+    innermost,
+    switch,
+    tap,
+    top_down,
+)
 from .traverse import count_nodes, fold, postorder, tree_size
 
 __all__ = [
@@ -33,6 +47,24 @@ __all__ = [
     "parse",
     "evaluate",
     "diff",
+    "simplify",
+    "explain",
+    "Explanation",
+    "Step",
+    "Rule",
+    "parse_rule",
+    "load_rules",
+    "DEFAULT_RULES",
+    "bottom_up",
+    "top_down",
+    "chain",
+    "do_one",
+    "condition",
+    "switch",
+    "tap",
+    "fixpoint",
+    "exhaust",
+    "innermost",
     "fold",
     "postorder",
     "count_nodes",
