@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .compile import lambdify
 from .diff import diff, diff_node
 from .dispatch import NAMESPACE
 from .errors import (
@@ -13,8 +14,10 @@ from .errors import (
     UnboundVariableError,
 )
 from .evaluate import evaluate, evaluate_node
+from .grad import adjoint_node, grad
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .parse import parse
+from .printers import to_dot, to_latex
 from .show import show, show_node
 from .traverse import count_nodes, fold, postorder, tree_size
 
@@ -33,6 +36,10 @@ __all__ = [
     "parse",
     "evaluate",
     "diff",
+    "grad",
+    "lambdify",
+    "to_latex",
+    "to_dot",
     "fold",
     "postorder",
     "count_nodes",
@@ -41,6 +48,7 @@ __all__ = [
     "show_node",
     "evaluate_node",
     "diff_node",
+    "adjoint_node",
     "ChainruleError",
     "ParseError",
     "UnboundVariableError",
