@@ -1,7 +1,8 @@
-"""Hypothesis strategies for the grad/lambdify tests: random expression DAGs and environments.
+"""A hypothesis strategy for expression DAGs with heavy sharing, for the grad/lambdify tests.
 
-Expressions are built as a straight-line program (each step combines earlier
-nodes), so they share subexpressions the way real gradients do.
+``chainrule.testing.expressions`` draws trees; these are built as a
+straight-line program (each step combines any earlier nodes), so they share
+subexpressions the way real gradients do.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ constants = st.one_of(
 
 
 @st.composite
-def expressions(
+def dag_expressions(
     draw: st.DrawFn,
     variables: Sequence[str] = VARIABLES,
     max_steps: int = 12,
@@ -42,14 +43,3 @@ def expressions(
         else:
             pool.append(operator(pool[draw(pick)]))
     return pool[-1] if steps else pool[draw(st.integers(min_value=0, max_value=len(pool) - 1))]
-
-
-def environments(
-    variables: Sequence[str] = VARIABLES, bound: float = 3.0
-) -> st.SearchStrategy[dict[str, float]]:
-    """Values for ``variables``, small floats and a few exact integers (zeros make division fail)."""
-    value = st.one_of(
-        st.floats(min_value=-bound, max_value=bound, allow_nan=False, allow_infinity=False),
-        st.integers(min_value=-2, max_value=2).map(float),
-    )
-    return st.fixed_dictionaries({name: value for name in variables})
