@@ -144,6 +144,21 @@ def test_non_finite_intermediates_never_leak(expr: Expr) -> None:
     assert "(x * x)" in str(caught.value)
 
 
+@pytest.mark.parametrize("position", [1, 20, 40, 64, 98])
+def test_every_absorbed_infinity_is_caught_in_long_functions(position: int) -> None:
+    # 99 tanh arguments to check: several check statements, and registers get reused;
+    # only the argument at `position` overflows (tanh then hides it as 1.0).
+    e: Expr = Const(0)
+    for i in range(1, 100):
+        e = e + TanH(x * Const(1e10 if i == position else 1 + i / 1000))
+    f = lambdify(e, ["x"])
+    with pytest.raises(EvaluationError, match="not finite"):
+        evaluate(e, {"x": 1e300})
+    with pytest.raises(EvaluationError, match="not finite"):
+        f(1e300)
+    assert f(1.0) == evaluate(e, {"x": 1.0})
+
+
 @pytest.mark.parametrize(
     ("value", "error"),
     [

@@ -108,8 +108,8 @@ class _Codegen:
         self.registers: set[str] = set()
         self.free: list[str] = []
         self.register_count = 0
-        self.pending: list[str] = []  # check terms not yet added to _s
-        self.checked: set[str] = set()
+        self.pending: list[str] = []  # registers or parameters not yet added to _s (kept alive until then)
+        self.checked: set[Expr] = set()  # by node: registers are reused, names are not identities
         self.dead_pending: set[str] = set()  # registers to free once their check is flushed
         self.check_started = False
 
@@ -134,11 +134,12 @@ class _Codegen:
         else:
             self.free.append(where)
 
-    def check(self, where: str) -> None:
-        """Make ``where``'s value part of the final finiteness check."""
-        if where in self.checked or not (where in self.registers or where in self.parameter_names):
+    def check(self, node: Expr) -> None:
+        """Make ``node``'s value part of the final finiteness check."""
+        where = self.location[node]
+        if node in self.checked or not (where in self.registers or where in self.parameter_names):
             return  # literals are finite; each value needs checking once
-        self.checked.add(where)
+        self.checked.add(node)
         self.pending.append(where)
         if len(self.pending) >= _CHECK_CHUNK:
             self.flush()
@@ -182,13 +183,13 @@ class _Codegen:
                 assert template is not None
                 text = template.format(*operands)
                 for position in _ABSORBING.get(kind, ()):
-                    self.check(operands[position])
+                    self.check(kids[position])
             else:  # a user's node type: call its evaluate case, passed in as a constant
                 function = self.constant("f", case)
                 subject = self.constant("n", node)
                 text = f"_float({function}({', '.join([subject, *operands])}))"
-                for operand in operands:
-                    self.check(operand)
+                for kid in kids:
+                    self.check(kid)
             for kid in set(kids):
                 if last_use[kid] == index:
                     self.release(self.location[kid])
@@ -196,7 +197,7 @@ class _Codegen:
             self.lines.append(f"{target} = {text}")
             self.location[node] = target
             if not builtin:
-                self.check(target)
+                self.check(node)
 
 
 def _shape(exprs: object) -> tuple[str, list[Expr], list[object]]:
@@ -294,7 +295,7 @@ def _generate(
         # A non-finite value, an infinite argument included, reaches an output unless an
         # absorbing operation swallowed it, and those operands are already checked.
         for output in outputs:
-            code.check(code.location[output])
+            code.check(output)
         code.flush()
         locations = [code.location[output] for output in outputs]
         if kind == "one":
