@@ -144,6 +144,17 @@ def test_non_finite_intermediates_never_leak(expr: Expr) -> None:
     assert "(x * x)" in str(caught.value)
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.lists(any_expressions, min_size=30, max_size=80), environments(VARIABLES, -1e300, 1e300))
+def test_long_functions_with_huge_values_fail_like_evaluate(parts: list[Expr], env: dict[str, float]) -> None:
+    # many absorbing operations: more than one check statement, reused registers
+    e: Expr = Const(0)
+    for part in parts:
+        e = e + TanH(part) * Const(1e-300)
+    f = lambdify(e, VARIABLES)
+    assert outcome(f, *(env[name] for name in VARIABLES)) == outcome(evaluate, e, env)
+
+
 @pytest.mark.parametrize("position", [1, 20, 40, 64, 98])
 def test_every_absorbed_infinity_is_caught_in_long_functions(position: int) -> None:
     # 99 tanh arguments to check: several check statements, and registers get reused;
