@@ -74,8 +74,9 @@ def test_simplify(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "simplify", "1 * (x + 0)")
     assert (status, out) == (0, "x\n")
     status, out, _ = run(capsys, "simplify", "1 * (x + 0)", "--explain")
-    lines = out.splitlines()
-    assert status == 0 and lines[-1] == "= x" and len(lines) >= 3
+    steps = [line for line in out.splitlines() if line.startswith("= ")]
+    assert status == 0 and len(steps) >= 2
+    assert steps[-1].split()[:2] == ["=", "x"]  # the chain ends at x (a rule name may follow)
 
 
 def test_simplify_with_a_rules_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
