@@ -18,7 +18,21 @@ from .grad import adjoint_node, grad
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .parse import parse
 from .printers import to_dot, to_latex
+from .rules import DEFAULT_RULES, Rule, load_rules, parse_rule
 from .show import show, show_node
+from .simplify import Explanation, Step, explain, simplify
+from .strategies import (
+    bottom_up,
+    chain,
+    condition,
+    do_one,
+    exhaust,
+    fixpoint,
+    innermost,
+    switch,
+    tap,
+    top_down,
+)
 from .traverse import count_nodes, fold, postorder, tree_size
 
 __all__ = [
@@ -40,6 +54,24 @@ __all__ = [
     "lambdify",
     "to_latex",
     "to_dot",
+    "simplify",
+    "explain",
+    "Explanation",
+    "Step",
+    "Rule",
+    "parse_rule",
+    "load_rules",
+    "DEFAULT_RULES",
+    "bottom_up",
+    "top_down",
+    "chain",
+    "do_one",
+    "condition",
+    "switch",
+    "tap",
+    "fixpoint",
+    "exhaust",
+    "innermost",
     "fold",
     "postorder",
     "count_nodes",

@@ -20,7 +20,9 @@ from .evaluate import evaluate
 from .nodes import Expr
 from .parse import parse
 from .printers import to_dot, to_latex
+from .rules import DEFAULT_RULES, Rule, load_rules
 from .show import show
+from .simplify import explain, simplify
 
 __all__ = ["main"]
 
@@ -83,12 +85,10 @@ def _eval(options: argparse.Namespace, out: TextIO) -> None:
     print(repr(evaluate(expr, _environment(options.assignments))), file=out)
 
 
-def _rules(files: Sequence[str] | None) -> tuple[object, ...]:
-    from .rules import DEFAULT_RULES, load_rules
-
-    rules = tuple(DEFAULT_RULES)
+def _rules(files: Sequence[str] | None) -> tuple[Rule, ...]:
+    rules = DEFAULT_RULES
     for path in files or ():
-        rules += tuple(load_rules(path))
+        rules += load_rules(path)
     return rules
 
 
@@ -96,15 +96,11 @@ def _diff(options: argparse.Namespace, out: TextIO) -> None:
     expr = parse(options.expr)
     derivative = diff(expr, as_var(options.var))
     if not options.raw:
-        from .simplify import simplify
-
         derivative = simplify(derivative)
     print(show(derivative), file=out)
 
 
 def _simplify(options: argparse.Namespace, out: TextIO) -> None:
-    from .simplify import explain, simplify
-
     expr = parse(options.expr)
     rules = _rules(options.rules)
     if options.explain:

@@ -34,6 +34,7 @@ from .network import (
 )
 from .nodes import Exp, Expr, Var
 from .show import show
+from .simplify import explain, simplify
 from .traverse import postorder, tree_size
 
 __all__ = ["run_lab", "loss_figure", "save_loss_plot", "PLOT_NAME", "MissingDependencyError"]
@@ -101,8 +102,6 @@ def run_lab(
     write: Callable[[str], None] = print,
 ) -> Path:
     """Run the lab, reporting through ``write`` line by line; returns the loss plot's path."""
-    from .simplify import explain, simplify
-
     _require_matplotlib()  # fail before the work, not after it
     Path(out).mkdir(parents=True, exist_ok=True)
     x, y = Var("x"), Var("y")
