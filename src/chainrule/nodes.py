@@ -158,6 +158,8 @@ class Expr(metaclass=_Interning):
 
     __slots__ = ("_kids", "__weakref__")
     _field_names: ClassVar[tuple[str, ...]] = ()
+    #: Every field is a child node, taken as given: ``cls(*kids)`` rebuilds a node from its children.
+    _plain_children: ClassVar[bool] = False
     _kids: tuple[Expr, ...]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -169,6 +171,7 @@ class Expr(metaclass=_Interning):
         cls._on_death = _remover(table)
         cls._field_names = tuple(a.name for a in getattr(cls, "__attrs_attrs__", ()))
         cls._direct = None  # a subclass of a direct class goes through attrs until declared direct
+        cls._plain_children = False
 
     # Nodes are immutable and interned, so copying returns the node itself.
     def __copy__(self) -> Expr:
@@ -244,6 +247,7 @@ def _direct(children_only: bool) -> Callable[[type[Expr]], type[Expr]]:
         setters = tuple(getattr(cls, field.name).__set__ for field in fields)
         converters = tuple(field.converter for field in fields)
         cls._direct = (setters, converters, children_only)
+        cls._plain_children = children_only
         return cls
 
     return declare
