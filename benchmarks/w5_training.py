@@ -141,7 +141,7 @@ def torch_steps(ctx: Context) -> list[Step]:
                 with torch.no_grad():
                     for p, g in zip(params, slopes, strict=True):
                         p -= rate * g
-        return tuple(float(p) for p in params)
+        return tuple(p.item() for p in params)
 
     def run(state: dict[str, Any]) -> Cell:
         cell, state["params"] = measure(ctx.mode, train)

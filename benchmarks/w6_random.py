@@ -158,7 +158,7 @@ def numeric_steps(ctx: Context, system: str, program: list[rx.Instruction], suff
         def slope() -> tuple[float, float]:
             x, f = forward()
             (dx,) = torch.autograd.grad(f, x)
-            return float(f), float(dx)
+            return f.item(), dx.item()
 
     def run(state: dict[str, Any]) -> Cell:
         cell, state["numbers"] = measure(ctx.mode, slope)
