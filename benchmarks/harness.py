@@ -94,6 +94,12 @@ class Step:
     row: str
     run: Callable[[dict[str, Any]], Cell]
     limit: float | None = None  # seconds, instead of the mode's limit
+    system: str | None = None  # the column, when not the pipeline's own system (a paired measurement)
+
+    @property
+    def key(self) -> str:
+        """The step's name within its pipeline."""
+        return self.row if self.system is None else f"{self.row}#{self.system}"
 
 
 def remembered(steps: Sequence[Step], suffix: str = "") -> list[Step]:
@@ -102,10 +108,10 @@ def remembered(steps: Sequence[Step], suffix: str = "") -> list[Step]:
     def wrap(step: Step) -> Step:
         def run(state: dict[str, Any]) -> Cell:
             cell = step.run(state)
-            state.setdefault("cells", {})[step.row] = cell
+            state.setdefault("cells", {})[step.key] = cell
             return cell
 
-        return Step(step.row + suffix, run, step.limit)
+        return Step(step.row + suffix, run, step.limit, step.system)
 
     return [wrap(step) for step in steps]
 
@@ -254,6 +260,42 @@ def measure(
     return Cell(seconds=statistics.median(times), runs=len(times) * batch, size=size), result
 
 
+def measure_paired(
+    mode: Mode, runs: dict[str, Callable[[], Any]], *, rounds: int | None = None
+) -> dict[str, tuple[Cell, Any]]:
+    """Time several systems' runs turn about (one warm-up each, then rounds of one run each).
+
+    On a shared machine the load changes from second to second; systems
+    measured in alternation see the same load, so their ratio is fair even
+    when the absolute times are not.  Medians as in ``measure``.
+    """
+    results: dict[str, Any] = {}
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for warm_up in runs.values():
+        gc.collect()
+        warm_up()
+    wanted = rounds if rounds is not None else max(mode.repeats, 3)
+    spent = 0.0
+    while min(len(t) for t in times.values()) < wanted and (
+        spent < 2 * mode.budget or min(map(len, times.values())) < 3
+    ):
+        for name, run in runs.items():
+            results[name] = None  # no result may stay alive into the next run (interning)
+            gc.collect()
+            start = time.perf_counter()
+            results[name] = run()
+            elapsed = time.perf_counter() - start
+            times[name].append(elapsed)
+            spent += elapsed
+    return {
+        name: (
+            Cell(seconds=statistics.median(times[name]), runs=len(times[name]), note="paired"),
+            results[name],
+        )
+        for name in runs
+    }
+
+
 @dataclass
 class Context:
     """What a workload needs: the mode, the installed peers, and a way to run a pipeline."""
@@ -266,10 +308,13 @@ class Context:
     def run(self, steps: Sequence[Step]) -> dict[str, Cell]:
         return run_pipeline(steps, self.mode, isolate=self.isolate)
 
-    def fill(self, table: Table, system: str, steps: Sequence[Step]) -> None:
-        """Run one system's pipeline and put its cells into the table."""
-        for row, cell in self.run(steps).items():
-            table.cells.setdefault(row, {})[system] = cell
+    def fill(self, table: Table, system: str, steps: Sequence[Step]) -> list[Cell]:
+        """Run one system's pipeline, put its cells into the table (paired steps in their column)."""
+        cells = self.run(steps)
+        for step in steps:
+            if step.key in cells:
+                table.cells.setdefault(step.row, {})[step.system or system] = cells[step.key]
+        return list(cells.values())
 
 
 class Deadline(Exception):
@@ -326,14 +371,14 @@ def _run_steps(
 ) -> None:
     state = State()
     for step in steps:
-        started(step.row)
+        started(step.key)
         try:
             cell = step.run(state)
         except MissingInput as missing:
             cell = Cell(note=f"not run: needs {missing.args[0]}", failed=True)
         except (Exception, RecursionError, MemoryError) as exc:
             cell = _failure(exc)
-        done(step.row, cell)
+        done(step.key, cell)
 
 
 def _child(steps: Sequence[Step], send: Connection) -> None:
@@ -372,7 +417,7 @@ def _failure(exc: BaseException) -> Cell:
 
 def _collect(steps: Sequence[Step], mode: Mode, receive: Connection, pid: int) -> dict[str, Cell]:
     cells: dict[str, Cell] = {}
-    limits = {step.row: step.limit or mode.limit for step in steps}
+    limits = {step.key: step.limit or mode.limit for step in steps}
     current: str | None = None
     deadline = time.monotonic() + 60.0  # for the first "start"
     try:
@@ -399,8 +444,8 @@ def _collect(steps: Sequence[Step], mode: Mode, receive: Connection, pid: int) -
         receive.close()
         os.waitpid(pid, 0)
     for step in steps:
-        if step.row not in cells:
-            cells[step.row] = Cell(note="not run: an earlier step timed out", failed=True)
+        if step.key not in cells:
+            cells[step.key] = Cell(note="not run: an earlier step timed out", failed=True)
     return cells
 
 

@@ -226,10 +226,8 @@ def run(ctx: Context) -> Table:
             if stopped is not None:
                 table.cells.setdefault(f"scratch@{depth}", {})[name] = na(stopped)
                 continue
-            cells = ctx.run(steps_at(depth))
-            for row, cell in cells.items():
-                table.cells.setdefault(row, {})[name] = cell
-            if any(cell.failed for cell in cells.values()):
+            cells = ctx.fill(table, name, steps_at(depth))
+            if any(cell.failed for cell in cells):
                 stopped = f"not run: depth {depth:,} failed"
     for depth in depths:
         check_values(table, f"values@{depth}", rel=1e-8)

@@ -17,7 +17,20 @@ import adapters
 import lab_network as net
 import peers
 from adapters import Symbolic
-from harness import Cell, Context, Row, Step, Table, check_values, measure, na, remembered, total, verdict
+from harness import (
+    Cell,
+    Context,
+    Row,
+    Step,
+    Table,
+    check_values,
+    measure,
+    measure_paired,
+    na,
+    remembered,
+    total,
+    verdict,
+)
 
 import chainrule
 
@@ -25,6 +38,7 @@ ROWS = [
     Row("setup", "setup: gradients (+ simplify) + compile"),
     Row("train", "train: all epochs × 5 samples"),
     Row("total", "setup + train"),
+    Row("paired", "train, timed turn about with the floor (same load)"),
     Row("values", "trained parameters (mean loss)", "values"),
 ]
 
@@ -55,7 +69,7 @@ def chainrule_steps(ctx: Context, s: Symbolic) -> list[Step]:
 
     if lambdify is None or grad is None:
         missing = na("not available yet: needs grad and lambdify")
-        return [Step(row.key, lambda state: missing) for row in ROWS]
+        return [Step(row.key, lambda state: missing) for row in ROWS if row.key != "paired"]
 
     def setup(state: dict[str, Any]) -> Cell:
         symbols = [s.symbol(name) for name in args]
@@ -74,9 +88,25 @@ def chainrule_steps(ctx: Context, s: Symbolic) -> list[Step]:
         )
         return cell
 
-    return _pipeline(
-        [Step("setup", setup), Step("train", lambda state: _finish(ctx, state, state["function"]))]
-    )
+    def paired(state: dict[str, Any]) -> Cell:
+        function, epochs = state["function"], ctx.mode.w5_epochs
+        cells = measure_paired(
+            ctx.mode,
+            {
+                "chainrule": lambda: net.train(function, epochs),
+                "floor": lambda: net.train(net.hand_gradients, epochs),
+            },
+        )
+        state["floor"] = cells["floor"][0]
+        return cells["chainrule"][0]
+
+    return [
+        *_pipeline(
+            [Step("setup", setup), Step("train", lambda state: _finish(ctx, state, state["function"]))]
+        ),
+        Step("paired", paired),
+        Step("paired", lambda state: state["floor"], system="hand-written"),
+    ]
 
 
 def peer_steps(ctx: Context, s: Symbolic) -> list[Step]:
@@ -173,7 +203,7 @@ def run(ctx: Context) -> Table:
         "Same init and schedule everywhere (lab_network.INIT, learning_rate); the hand-written column is the "
         "floor: the nine gradients by hand, in the same loop."
     )
-    train, floor = table.seconds("train", "chainrule"), table.seconds("train", "hand-written")
+    train, floor = table.seconds("paired", "chainrule"), table.seconds("paired", "hand-written")
     table.targets.append(
         verdict(
             "W5: train ≤ 1.2× the hand-written float backprop",

@@ -27,6 +27,7 @@ from harness import (
     check_values,
     deadline,
     measure,
+    measure_paired,
     na,
     remembered,
     size_of,
@@ -43,6 +44,7 @@ LABELS = {
     "simplify": "simplify d/dx (tree/distinct)",
     "eval_df": "evaluate d/dx (raw)",
     "diff_eval": "d/dx + evaluate",
+    "paired": "d/dx + evaluate, timed turn about with SymEngine (same load)",
     "values": "f, ∂f/∂x at the point",
 }
 
@@ -96,17 +98,36 @@ def symbolic_steps(ctx: Context, s: Symbolic, program: list[rx.Instruction], suf
         return Cell(values=tuple(numbers))
 
     limit = mode.slow_peer_limit if s.name == "sympy" else None
-    return remembered(
-        [
-            Step("build", build, limit),
-            Step("diff", diff, limit),
-            Step("simplify", simplify),
-            Step("eval_df", evaluate_df, limit),
-            Step("diff_eval", lambda state: total(state, ("diff", "eval_df"))),
-            Step("values", values),
-        ],
-        suffix,
-    )
+    steps = [
+        Step("build", build, limit),
+        Step("diff", diff, limit),
+        Step("simplify", simplify),
+        Step("eval_df", evaluate_df, limit),
+        Step("diff_eval", lambda state: total(state, ("diff", "eval_df"))),
+        Step("values", values),
+    ]
+    if s.name == "chainrule" and "symengine" in ctx.found:
+        steps += paired_steps(ctx, s, program)
+    return remembered(steps, suffix)
+
+
+def paired_steps(ctx: Context, ours: Symbolic, program: list[rx.Instruction]) -> list[Step]:
+    """chainrule's and SymEngine's d/dx + evaluate, run turn about in one process."""
+    theirs = adapters.symengine_adapter(ctx.found["symengine"])
+
+    def built(s: Symbolic) -> Any:
+        ops = rx.arithmetic(
+            s.functions(), lambda kind, payload: s.symbol(payload) if kind == "var" else s.number(payload)
+        )
+        f, x = rx.build(program, ops), s.symbol("x")
+        return lambda: s.evaluate(s.diff(f, x), rx.POINT)
+
+    def paired(state: dict[str, Any]) -> Cell:
+        cells = measure_paired(ctx.mode, {"chainrule": built(ours), "symengine": built(theirs)})
+        state["theirs"] = cells["symengine"][0]
+        return cells["chainrule"][0]
+
+    return [Step("paired", paired), Step("paired", lambda state: state["theirs"], system="symengine")]
 
 
 def _with_deadline(s: Symbolic, df: Any, limit: float) -> Cell:
@@ -190,10 +211,8 @@ def run(ctx: Context) -> Table:
             if failed_at is not None:  # a larger expression would only fail slower
                 table.cells.setdefault(f"build@{size}", {})[name] = na(f"not run: ~{failed_at:,} failed")
                 continue
-            cells = ctx.run(steps_at(size))
-            for row, cell in cells.items():
-                table.cells.setdefault(row, {})[name] = cell
-            if any(cell.failed for cell in cells.values()):
+            cells = ctx.fill(table, name, steps_at(size))
+            if any(cell.failed for cell in cells):
                 failed_at = size
     for size in sizes:
         check_values(table, f"values@{size}", rel=1e-8)
@@ -231,8 +250,8 @@ def _check_simplified(table: Table, size: int) -> None:
 
 def _targets(table: Table, size: int) -> None:
     ours, theirs = (
-        table.seconds(f"diff_eval@{size}", "chainrule"),
-        table.seconds(f"diff_eval@{size}", "symengine"),
+        table.seconds(f"paired@{size}", "chainrule"),
+        table.seconds(f"paired@{size}", "symengine"),
     )
     table.targets.append(
         verdict(
