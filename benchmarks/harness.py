@@ -223,9 +223,11 @@ def measure(
 
     ``setup`` runs untimed before every run (e.g. to clear a peer's cache, so
     no run profits from the one before).  A warm-up slower than the budget
-    is itself the one measurement: such a step is not worth repeating.  Runs
-    much shorter than a millisecond are timed in batches (when there is no
-    setup to run between them), and the time of one run reported.
+    is itself the one measurement: such a step is not worth repeating.  A
+    warm-up of over a quarter of the budget counts as a timed run (warming
+    up is noise at that length).  Runs much shorter than a millisecond are
+    timed in batches (when there is no setup to run between them), and the
+    time of one run reported.
     """
     if setup is not None:
         setup()
@@ -236,8 +238,8 @@ def measure(
     if warm >= mode.budget or mode.repeats == 0:
         return Cell(seconds=warm, runs=1, size=size), result
     batch = 1 if setup is not None or warm >= 1e-3 else min(10_000, int(2e-3 / max(warm, 1e-7)) + 1)
-    times: list[float] = []
-    spent = 0.0
+    times: list[float] = [warm] if warm > mode.budget / 4 else []
+    spent = sum(times)
     # No result may stay alive into the next run: chainrule would find its nodes interned.
     del result
     result = None
