@@ -316,9 +316,22 @@ def _targets(ctx: Context, table: Table, depths: Sequence[int], slopes: dict[str
         verdict(
             f"W4: depth {deepest:,} under 5 s for all stages",
             None if total is None or deepest < 100_000 or not ctx.features["simplify"] else total < 5.0,
-            f"{' + '.join(LABELS[s] for s in stages)} = {total:.2f} s" if total else "not measured",
+            f"{' + '.join(LABELS[s] for s in stages)} = {total:.2f} s together (read as the sum; "
+            f"the slowest stage alone: {_slowest(table, stages, deepest)})"
+            if total
+            else "not measured",
         )
     )
+
+
+def _slowest(table: Table, stages: Sequence[str], depth: int) -> str:
+    timed = [
+        (t, stage) for stage in stages if (t := table.seconds(f"{stage}@{depth}", "chainrule")) is not None
+    ]
+    if not timed:
+        return "?"
+    seconds, stage = max(timed)
+    return f"{LABELS[stage]}, {seconds:.2f} s"
 
 
 def _sum(table: Table, system: str, stages: Sequence[str], depth: int) -> float | None:
