@@ -70,13 +70,18 @@ class _Interning(type):
 
     _intern_table: dict[tuple[Any, ...], _Ref]
     _on_death: Callable[[_Ref], None]
-    #: ``(setters, converters, children_only)`` for classes built directly, else None.
-    _direct: tuple[tuple[Any, ...], tuple[Callable[[Any], Any], ...], bool] | None
+    #: ``(setters, converters, children_only, intern table, on_death)`` for classes built directly.
+    _direct: (
+        tuple[
+            tuple[Any, ...], tuple[Callable[[Any], Any], ...], bool, dict[Any, _Ref], Callable[[_Ref], None]
+        ]
+        | None
+    )
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         direct = cls._direct
         if direct is not None:
-            setters, converters, children_only = direct
+            setters, converters, children_only, table, on_death = direct
             given = _positional(cls, args, kwargs) if kwargs else args
             if given is not None and len(given) == len(setters):
                 values: tuple[Any, ...]
@@ -97,17 +102,21 @@ class _Interning(type):
                         values = tuple(convert(v) for convert, v in zip(converters, given, strict=True))
                         key = tuple(_key_part(value) for value in values)
                     kids = ()
-                table = cls._intern_table
                 ref = table.get(key)
                 if ref is not None:
                     found = ref()
                     if found is not None:
                         return found
                 node: Any = _new_object(cls)  # type: ignore[arg-type]
-                for setter, value in zip(setters, values, strict=True):
-                    setter(node, value)
+                if len(values) == 2:
+                    first, second = setters
+                    first(node, values[0])
+                    second(node, values[1])
+                else:
+                    for setter, value in zip(setters, values, strict=True):
+                        setter(node, value)
                 _set_kids(node, kids)
-                ref = _Ref(node, cls._on_death)
+                ref = _Ref(node, on_death)
                 ref.key = key
                 table[key] = ref
                 return node
@@ -246,7 +255,7 @@ def _direct(children_only: bool) -> Callable[[type[Expr]], type[Expr]]:
         fields = attrs.fields(cls)  # type: ignore[arg-type]
         setters = tuple(getattr(cls, field.name).__set__ for field in fields)
         converters = tuple(field.converter for field in fields)
-        cls._direct = (setters, converters, children_only)
+        cls._direct = (setters, converters, children_only, cls._intern_table, cls._on_death)
         cls._plain_children = children_only
         return cls
 
