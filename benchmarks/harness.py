@@ -240,11 +240,8 @@ def measure(
     batch = 1 if setup is not None or warm >= 1e-3 else min(10_000, int(2e-3 / max(warm, 1e-7)) + 1)
     times: list[float] = [warm] if warm > mode.budget / 4 else []
     spent = sum(times)
-    # No result may stay alive into the next run: chainrule would find its nodes interned.
-    del result
-    result = None
     while len(times) < mode.repeats and (spent < mode.budget or len(times) < 3):
-        result = None
+        result = None  # no result may stay alive into the next run: chainrule would find its nodes interned
         if setup is not None:
             setup()
         gc.collect()

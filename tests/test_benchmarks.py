@@ -206,3 +206,19 @@ def test_rendered_tables_show_ratios_against_chainrule() -> None:
     }
     text = harness.render(table, harness.SYSTEMS)
     assert "| a stage | 2 ms | 200 ms¹ (×100) | numeric only |" in text
+
+
+@pytest.mark.parametrize(("repeats", "budget"), [(1, 1e-9), (1, 0.005), (1, 10.0), (5, 10.0), (0, 10.0)])
+def test_measure_returns_the_result_of_a_run_however_many_runs(repeats: int, budget: float) -> None:
+    mode = TINY.__class__(**{**vars(TINY), "repeats": repeats, "budget": budget})
+    calls: list[int] = []
+
+    def run() -> list[int]:
+        calls.append(1)
+        time.sleep(0.002)
+        return [len(calls)]
+
+    cell, result = harness.measure(mode, run)
+    assert result is not None and result[0] >= 1
+    assert cell.seconds is not None and cell.seconds > 0
+    assert cell.runs >= 1
