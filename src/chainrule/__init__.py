@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .compile import lambdify
 from .diff import diff, diff_node
 from .dispatch import NAMESPACE
 from .errors import (
@@ -13,9 +14,25 @@ from .errors import (
     UnboundVariableError,
 )
 from .evaluate import evaluate, evaluate_node
+from .grad import adjoint_node, grad
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .parse import parse
+from .printers import to_dot, to_latex
+from .rules import DEFAULT_RULES, Rule, load_rules, parse_rule
 from .show import show, show_node
+from .simplify import Explanation, Step, explain, simplify
+from .strategies import (
+    bottom_up,
+    chain,
+    condition,
+    do_one,
+    exhaust,
+    fixpoint,
+    innermost,
+    switch,
+    tap,
+    top_down,
+)
 from .traverse import count_nodes, fold, postorder, tree_size
 
 __all__ = [
@@ -33,6 +50,28 @@ __all__ = [
     "parse",
     "evaluate",
     "diff",
+    "grad",
+    "lambdify",
+    "to_latex",
+    "to_dot",
+    "simplify",
+    "explain",
+    "Explanation",
+    "Step",
+    "Rule",
+    "parse_rule",
+    "load_rules",
+    "DEFAULT_RULES",
+    "bottom_up",
+    "top_down",
+    "chain",
+    "do_one",
+    "condition",
+    "switch",
+    "tap",
+    "fixpoint",
+    "exhaust",
+    "innermost",
     "fold",
     "postorder",
     "count_nodes",
@@ -41,6 +80,7 @@ __all__ = [
     "show_node",
     "evaluate_node",
     "diff_node",
+    "adjoint_node",
     "ChainruleError",
     "ParseError",
     "UnboundVariableError",

@@ -147,6 +147,12 @@ class Expr(metaclass=_Interning):
 
         return show_repr(self)
 
+    def _repr_latex_(self) -> str | None:
+        """Jupyter shows an expression as typeset math (None, hence plain text, when it is huge)."""
+        from .printers import latex_for_display
+
+        return latex_for_display(self)
+
     # Operator sugar builds exactly the nodes a user would write by hand.
     def __add__(self, other: object) -> Any:
         return _binary(Sum, self, other)

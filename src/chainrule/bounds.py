@@ -1,0 +1,136 @@
+"""Interval bounds of an expression over all values of its variables, to decide rule side conditions.
+
+``bounds(e)`` is an interval ``(lo, hi)`` that contains every finite value
+``evaluate(e, env)`` can return, for any environment.  It is computed with
+the same floating-point operations evaluation uses (rounding is monotone, so
+an endpoint computed that way bounds the rounded results too): a side
+condition such as ``?x > 0`` holds when it holds for the whole interval.
+``exp`` may underflow to 0.0 and ``1 - tanh(u) * tanh(u)`` may round to 0.0,
+and the bounds say so.
+
+Node types without a ``bounds_node`` case are bounded by (-inf, inf), which
+makes every condition on them fail: unknown means "do not rewrite".
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Callable
+
+from .dispatch import dispatcher
+from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH
+from .traverse import fold
+
+__all__ = ["Interval", "bounds", "bounds_node"]
+
+Interval = tuple[float, float]
+
+INF = math.inf
+EVERYTHING: Interval = (-INF, INF)
+
+bounds_node = dispatcher(
+    "bounds_node", "bounds_node(node, *child_intervals) -> (lo, hi) containing every value of node"
+)
+
+# Intervals are a pure function of the node, so they are remembered as long as the node lives.
+_known: weakref.WeakKeyDictionary[Expr, Interval] = weakref.WeakKeyDictionary()
+
+
+def bounds(expr: Expr) -> Interval:
+    """An interval containing every finite value ``expr`` takes."""
+    cases: dict[type, Callable[..., Interval]] = {}
+
+    def visit(node: Expr, intervals: list[Interval]) -> Interval:
+        known = _known.get(node)
+        if known is not None:
+            return known
+        kind = type(node)
+        case = cases.get(kind)
+        if case is None:
+            found = bounds_node.dispatch(kind)
+            case = cases[kind] = found if found is not None else _unknown
+        result = case(node, *intervals)
+        lo, hi = result
+        if math.isnan(lo) or math.isnan(hi) or lo > hi:
+            result = EVERYTHING
+        _known[node] = result
+        return result
+
+    return fold(expr, visit, {})
+
+
+def _unknown(node: Expr, *intervals: Interval) -> Interval:
+    return EVERYTHING
+
+
+def _product(a: float, b: float) -> float:
+    product = a * b
+    # 0 * inf: a zero endpoint times an unbounded one; every actual value is finite, so 0.
+    return 0.0 if math.isnan(product) else product
+
+
+def _hull(values: list[float]) -> Interval:
+    return (min(values), max(values))
+
+
+def _sum(node: Expr, x: Interval, y: Interval) -> Interval:
+    return (x[0] + y[0], x[1] + y[1])
+
+
+def _sub(node: Expr, x: Interval, y: Interval) -> Interval:
+    return (x[0] - y[1], x[1] - y[0])
+
+
+def _mul(node: Mul, x: Interval, y: Interval) -> Interval:
+    if node.x is node.y:  # a square is never negative
+        lo, hi = x
+        if lo <= 0 <= hi:
+            return (0.0, max(_product(lo, lo), _product(hi, hi)))
+        return _hull([_product(lo, lo), _product(hi, hi)])
+    return _hull([_product(a, b) for a in x for b in y])
+
+
+def _div(node: Expr, x: Interval, y: Interval) -> Interval:
+    if y[0] <= 0 <= y[1]:
+        return EVERYTHING
+    quotients = []
+    for a in x:
+        for b in y:
+            q = a / b if not (math.isinf(a) and math.isinf(b)) else math.copysign(INF, a * b)
+            quotients.append(q)
+    return _hull(quotients)
+
+
+def _exp(node: Expr, x: Interval) -> Interval:
+    return (_safe_exp(x[0]), _safe_exp(x[1]))
+
+
+def _safe_exp(value: float) -> float:
+    try:
+        return math.exp(value)
+    except OverflowError:
+        return INF
+
+
+def _log(node: Expr, x: Interval) -> Interval:
+    lo, hi = x
+    if hi <= 0:
+        return EVERYTHING  # never defined: any claim is vacuous, claim nothing
+    low = math.log(lo) if lo > 0 and not math.isinf(lo) else -INF
+    high = math.log(hi) if not math.isinf(hi) else INF
+    return (low, high)
+
+
+def _tanh(node: Expr, x: Interval) -> Interval:
+    return (math.tanh(x[0]), math.tanh(x[1]))
+
+
+bounds_node.add((Const,), lambda node: (float(node.value), float(node.value)))
+bounds_node.add((Sum,), _sum)
+bounds_node.add((Sub,), _sub)
+bounds_node.add((Mul,), _mul)
+bounds_node.add((Div,), _div)
+bounds_node.add((Exp,), _exp)
+bounds_node.add((Log,), _log)
+bounds_node.add((TanH,), _tanh)

@@ -1,0 +1,106 @@
+"""Constant folding's arithmetic: the value of an expression of constants, or None if it must not fold.
+
+``+ - * /`` are computed exactly (as fractions), so ``4 * 1`` folds to the
+int ``4`` and ``0.1 + 0.2`` is rounded once.  The result stays an int when
+every constant was an int and the exact value is whole.  A fold that fails
+or loses the value (division by zero, overflow, a non-finite result,
+underflow to zero or to a subnormal number) returns None: the rule simply
+does not apply, and the expression keeps its symbolic form.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable
+from fractions import Fraction
+
+from .dispatch import resolve
+from .evaluate import evaluate_node
+from .nodes import Const, Div, Exp, Expr, Mul, Sub, Sum
+from .traverse import fold
+
+__all__ = ["NoFold", "compute"]
+
+_SMALLEST_NORMAL = sys.float_info.min
+_LARGEST = Fraction(sys.float_info.max)
+
+Number = Fraction | float
+
+_EXACT: dict[type, Callable[[Fraction, Fraction], Fraction]] = {
+    Sum: lambda x, y: x + y,
+    Sub: lambda x, y: x - y,
+    Mul: lambda x, y: x * y,
+    Div: lambda x, y: x / y,
+}
+
+
+class NoFold(Exception):
+    """Internal signal: this computation must not become a constant."""
+
+
+def _to_float(value: Number) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        raise NoFold from None
+
+
+def _checked(result: float, zero_is_underflow: bool = False) -> float:
+    if not math.isfinite(result):
+        raise NoFold
+    if 0 < abs(result) < _SMALLEST_NORMAL:
+        raise NoFold  # subnormal: most of the precision is gone
+    if result == 0 and zero_is_underflow:
+        raise NoFold  # exp(-1000), 1e-200 * 1e-200: the true value is not zero
+    return result
+
+
+def compute(expr: Expr) -> Const | None:
+    """The constant ``expr`` (built from constants) folds to, or None if folding would fail or lose it."""
+    ints_only = True
+
+    def visit(node: Expr, values: list[Number]) -> Number:
+        nonlocal ints_only
+        kind = type(node)
+        if kind is Const:
+            value = node.value  # type: ignore[attr-defined]
+            if isinstance(value, float):
+                ints_only = False
+            return Fraction(value)
+        exact = _EXACT.get(kind)
+        if exact is not None and all(isinstance(v, Fraction) for v in values):
+            try:
+                return exact(*values)  # type: ignore[arg-type]
+            except ZeroDivisionError:
+                raise NoFold from None
+        # Anything else (exp, log, tanh, a user's node) is computed in floating point.
+        floats = [_to_float(v) for v in values]
+        try:
+            result = float(resolve(evaluate_node, kind)(node, *floats))
+        except (ArithmeticError, ValueError):
+            raise NoFold from None
+        underflow = kind is Exp or (kind in (Mul, Div) and all(floats))
+        return _checked(result, underflow)
+
+    try:
+        value = fold(expr, visit, {})
+    except NoFold:
+        return None
+    if isinstance(value, float):
+        return Const(value)
+    if abs(value) > _LARGEST:
+        return None
+    if ints_only and value.denominator == 1:
+        return Const(int(value))
+    number = _to_float_or_none(value)
+    if number is None:
+        return None
+    return Const(number)
+
+
+def _to_float_or_none(value: Fraction) -> float | None:
+    try:
+        return _checked(float(value), value != 0)
+    except (NoFold, OverflowError):
+        return None

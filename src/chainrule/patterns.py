@@ -1,0 +1,71 @@
+"""The two node types that exist only inside rules: pattern variables and computed blocks.
+
+``?x`` in a rule is a ``PatternVar``: it matches any subexpression (or only
+those of its *kind*, as in ``?a:const``).  ``{?a * ?b}`` on a rule's right
+side is a ``Computed`` block: the rewrite computes its value from the
+constants the left side bound (constant folding, declared as data).
+Both are ordinary interned ``Expr`` nodes, so patterns are plain
+expressions that ``show`` prints and ``parse`` reads back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from .nodes import Const, Expr, Var
+from .show import Template, show_node
+from .traverse import postorder
+
+__all__ = ["KINDS", "Computed", "PatternVar", "pattern_vars"]
+
+#: What each ``?name:kind`` restriction accepts; ``?name`` alone accepts anything.
+KINDS: dict[str, Callable[[Expr], bool]] = {
+    "const": lambda e: isinstance(e, Const),
+    "nonconst": lambda e: not isinstance(e, Const),
+    "var": lambda e: isinstance(e, Var),
+}
+
+
+def _check_kind(kind: str | None) -> str | None:
+    if kind is not None and kind not in KINDS:
+        known = ", ".join(sorted(KINDS))
+        raise ValueError(f"unknown pattern kind {kind!r} (known: {known})")
+    return kind
+
+
+@attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
+class PatternVar(Expr):
+    """``?name`` or ``?name:kind``: matches a subexpression and binds it to ``name``."""
+
+    name: str = attrs.field(validator=attrs.validators.instance_of(str))
+    kind: str | None = attrs.field(default=None, converter=_check_kind)
+
+    def accepts(self, expr: Expr) -> bool:
+        """Whether ``expr`` is of this variable's kind."""
+        return self.kind is None or KINDS[self.kind](expr)
+
+
+@attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
+class Computed(Expr):
+    """``{x}`` on a rule's right side: replaced by the number ``x`` evaluates to, exactly when it can."""
+
+    x: Expr
+
+
+def _show_pattern_var(node: PatternVar) -> Template:
+    return ("?" + node.name + (":" + node.kind if node.kind else ""),)
+
+
+def _show_computed(node: Computed) -> Template:
+    return ("{", node.x, "}")
+
+
+show_node.add((PatternVar,), _show_pattern_var)
+show_node.add((Computed,), _show_computed)
+
+
+def pattern_vars(pattern: Expr) -> dict[str, PatternVar]:
+    """The pattern variables of ``pattern`` by name, in the order they first occur (children first)."""
+    return {node.name: node for node in postorder(pattern) if isinstance(node, PatternVar)}

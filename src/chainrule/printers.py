@@ -1,0 +1,258 @@
+"""Printers beyond ``show``: LaTeX for reading (and Jupyter), Graphviz DOT for drawing the DAG.
+
+``to_latex`` drops the parentheses precedence makes unnecessary, writes
+``Mul(-1, e)`` as ``-e``, quotients as fractions and ``Exp`` as a power of e.
+Like ``show`` it expands templates with the iterative emitter, so depth is no
+problem; but LaTeX is a tree, so a DAG prints every shared part each time.
+
+``to_dot`` draws the DAG itself: one Graphviz node per distinct
+subexpression, so a shared part appears once with several incoming edges.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from .dispatch import dispatcher, resolve
+from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
+from .show import Template, emit
+from .traverse import postorder
+
+__all__ = [
+    "to_latex",
+    "to_dot",
+    "latex_for_display",
+    "latex_node",
+    "latex_precedence",
+    "dot_label",
+    "latex_name",
+]
+
+latex_node = dispatcher("latex_node", "latex_node(node) -> template of LaTeX pieces and child nodes")
+latex_precedence = dispatcher(
+    "latex_precedence", "latex_precedence(node) -> how tightly its LaTeX binds (see printers.ATOM)"
+)
+dot_label = dispatcher("dot_label", "dot_label(node) -> the text inside the node's Graphviz box")
+
+#: Precedence levels: a child printed below the level its position needs gets parentheses.
+SUM, NEGATION, PRODUCT, ATOM = 1, 2, 3, 4
+
+#: Variable names printed as Greek letters.
+_GREEK = frozenset(
+    {
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "epsilon",
+        "zeta",
+        "eta",
+        "theta",
+        "iota",
+        "kappa",
+        "lambda",
+        "mu",
+        "nu",
+        "xi",
+        "pi",
+        "rho",
+        "sigma",
+        "tau",
+        "upsilon",
+        "phi",
+        "chi",
+        "psi",
+        "omega",
+        "Gamma",
+        "Delta",
+        "Theta",
+        "Lambda",
+        "Xi",
+        "Pi",
+        "Sigma",
+        "Upsilon",
+        "Phi",
+        "Psi",
+        "Omega",
+    }
+)
+
+
+def latex_name(name: str) -> str:
+    """A variable name as LaTeX: ``w11`` -> ``w_{11}``, ``x_max`` -> ``x_{max}``, ``alpha`` -> ``\\alpha``."""
+    base, _, subscript = name.partition("_")
+    if not subscript:
+        found = re.fullmatch(r"([^\W\d_]+)(\d+)", name)
+        if found:
+            base, subscript = found.groups()
+    if base in _GREEK:
+        base = "\\" + base
+    elif len(base) > 1:
+        base = "\\mathrm{" + base.replace("_", "\\_") + "}"
+    if subscript:
+        return base + "_{" + subscript.replace("_", "\\_") + "}"
+    return base
+
+
+def _number(value: int | float) -> str:
+    text = str(value)
+    mantissa, e, exponent = text.partition("e")
+    if e:
+        return f"{mantissa} \\cdot 10^{{{int(exponent)}}}"
+    return text
+
+
+def _is_negation(node: Expr) -> bool:
+    # -1 * 2 stays a product: "-2" would read as the constant -2.
+    return type(node) is Mul and node.x is _MINUS_ONE and type(node.y) is not Const
+
+
+_MINUS_ONE = Const(-1)
+
+
+def _wrap(child: Expr, needed: int, precedence: Callable[[Expr], int]) -> list[str | Expr]:
+    if precedence(child) < needed:
+        return ["\\left(", child, "\\right)"]
+    return [child]
+
+
+def to_latex(expr: Expr) -> str:
+    """LaTeX source for ``expr`` (without ``$`` delimiters), e.g. ``4 \\cdot x \\cdot y + e^{-y}``."""
+    if not isinstance(expr, Expr):
+        raise TypeError(f"to_latex expects an expression, got {type(expr).__name__}")
+    templates: dict[type, Callable[..., Template]] = {}
+    precedences: dict[type, Callable[[Expr], int]] = {}
+
+    def precedence(node: Expr) -> int:
+        kind = type(node)
+        case = precedences.get(kind)
+        if case is None:
+            case = precedences[kind] = resolve(latex_precedence, kind)
+        return case(node)
+
+    def template_of(node: Expr) -> Template:
+        kind = type(node)
+        case = templates.get(kind)
+        if case is None:
+            case = templates[kind] = resolve(latex_node, kind)
+        return case(node, precedence)
+
+    return emit(expr, template_of)
+
+
+def _const_latex(node: Const, precedence: Callable[[Expr], int]) -> Template:
+    return (_number(node.value),)
+
+
+def _binary(symbol: str, left: int, right: int) -> Callable[..., Template]:
+    def template(node: Expr, precedence: Callable[[Expr], int]) -> Template:
+        x, y = node._kids
+        return [*_wrap(x, left, precedence), symbol, *_wrap(y, right, precedence)]
+
+    return template
+
+
+_product = _binary(" \\cdot ", NEGATION, ATOM)
+
+
+def _mul_latex(node: Mul, precedence: Callable[[Expr], int]) -> Template:
+    if _is_negation(node):
+        return ["-", *_wrap(node.y, PRODUCT, precedence)]
+    return _product(node, precedence)
+
+
+def _generic_latex(node: Expr, precedence: Callable[[Expr], int]) -> Template:
+    # A user's node type without a case of its own prints as a named function of its children.
+    parts: list[str | Expr] = ["\\operatorname{" + type(node).__name__ + "}\\left("]
+    for index, kid in enumerate(node._kids):
+        parts.extend([", ", kid] if index else [kid])
+    parts.append("\\right)")
+    return parts
+
+
+def _call(name: str) -> Callable[..., Template]:
+    def template(node: Expr, precedence: Callable[[Expr], int]) -> Template:
+        return (name + "\\left(", node._kids[0], "\\right)")
+
+    return template
+
+
+latex_node.add((Expr,), _generic_latex)
+latex_node.add((Const,), _const_latex)
+latex_node.add((Var,), lambda node, precedence: (latex_name(node.name),))
+latex_node.add((Sum,), _binary(" + ", SUM, PRODUCT))
+latex_node.add((Sub,), _binary(" - ", SUM, PRODUCT))
+latex_node.add((Mul,), _mul_latex)
+latex_node.add((Div,), lambda node, precedence: ("\\frac{", node.x, "}{", node.y, "}"))
+latex_node.add((Exp,), lambda node, precedence: ("e^{", node.x, "}"))
+latex_node.add((Log,), _call("\\log"))
+latex_node.add((TanH,), _call("\\tanh"))
+
+latex_precedence.add((Expr,), lambda node: ATOM)
+latex_precedence.add((Const,), lambda node: NEGATION if node.value < 0 else ATOM)
+latex_precedence.add((Sum,), lambda node: SUM)
+latex_precedence.add((Sub,), lambda node: SUM)
+latex_precedence.add((Mul,), lambda node: NEGATION if _is_negation(node) else PRODUCT)
+
+
+#: Largest tree (counting shared parts every time) that ``_repr_latex_`` typesets.
+DISPLAY_LIMIT = 2000
+
+
+def latex_for_display(expr: Expr, limit: int = DISPLAY_LIMIT) -> str | None:
+    """``$\\displaystyle ...$`` for Jupyter, or None when the tree has more than ``limit`` nodes."""
+    budget = limit
+    stack = [expr]
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return None
+        stack.extend(stack.pop()._kids)
+    return "$\\displaystyle " + to_latex(expr) + "$"
+
+
+def _dot_string(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def to_dot(expr: Expr, *, name: str = "expression", rankdir: str = "TB") -> str:
+    """Graphviz DOT text of the DAG: each distinct subexpression one box, edges to its children in order."""
+    if not isinstance(expr, Expr):
+        raise TypeError(f"to_dot expects an expression, got {type(expr).__name__}")
+    if not name.isidentifier():
+        raise ValueError(f"graph name must be an identifier, got {name!r:.80}")
+    if rankdir not in ("TB", "BT", "LR", "RL"):
+        raise ValueError(f"rankdir must be TB, BT, LR or RL, got {rankdir!r:.80}")
+    labels: dict[type, Callable[[Expr], str]] = {}
+    ids: dict[Expr, str] = {}
+    lines = [
+        f"digraph {name} {{",
+        f"  rankdir={rankdir};",
+        "  ordering=out;",
+        '  node [shape=box, style=rounded, fontname="Helvetica"];',
+    ]
+    for node in postorder(expr):
+        ident = ids[node] = f"n{len(ids)}"
+        kind = type(node)
+        label = labels.get(kind)
+        if label is None:
+            label = labels[kind] = resolve(dot_label, kind)
+        shape = ", shape=ellipse" if not node._kids else ""
+        lines.append(f"  {ident} [label={_dot_string(label(node))}{shape}];")
+        lines.extend(f"  {ident} -> {ids[kid]};" for kid in node._kids)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+dot_label.add((Expr,), lambda node: type(node).__name__)
+dot_label.add((Const,), lambda node: str(node.value))
+dot_label.add((Var,), lambda node: node.name)
+dot_label.add((Sum,), lambda node: "+")
+dot_label.add((Sub,), lambda node: "-")
+dot_label.add((Mul,), lambda node: "*")
+dot_label.add((Div,), lambda node: "/")
+dot_label.add((Exp,), lambda node: "exp")
+dot_label.add((Log,), lambda node: "log")
+dot_label.add((TanH,), lambda node: "tanh")

@@ -1,0 +1,455 @@
+"""Rewrite rules as data: the rule language, ``Rule``, and the default tables in ``rules/*.rules``.
+
+One rule a line::
+
+    name: lhs -> rhs                  # the name is optional; the rule's text is its name otherwise
+    zero-times: 0 * ?x -> 0           # ?x matches any subexpression
+    self-minus: ?x - ?x -> 0          # a repeated variable matches equal subexpressions
+    fold-times: ?a:const * ?b:const -> {?a * ?b}   # {...} is computed from the bound constants
+    log-split: log(?x * ?y) -> log(?x) + log(?y) if ?x > 0   # a side condition
+
+``lhs`` and ``rhs`` use the expression syntax of ``parse`` plus pattern
+variables ``?name`` and ``?name:kind`` (kinds: ``const``, ``nonconst``,
+``var``).  ``{...}`` on the right side is constant folding: its value is
+computed exactly from the constants ``?a:const`` variables bound; if that
+fails (division by zero, overflow, underflow), the rule does not apply.
+``if`` conditions (``>``, ``>=``, ``<``, ``<=``, ``!=`` against a number,
+joined by ``and``) must be *proven* for every value of the variables, by
+interval bounds, or the rule does not apply.  Every right-side variable
+must be bound by the left side.  Errors raise ``RuleError`` naming the
+file and line.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+import re
+from collections.abc import Callable, Iterable
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .bounds import bounds
+from .errors import ParseError, RuleError
+from .exact import compute
+from .match import Bindings, match, quick_check
+from .nodes import Const, Expr, Var
+from .parse import parse
+from .patterns import KINDS, Computed, PatternVar, pattern_vars
+from .show import show
+from .strategies import rebuild
+from .traverse import fold, postorder
+
+__all__ = [
+    "DEFAULT_RULES",
+    "Condition",
+    "Rule",
+    "default_rule_files",
+    "instantiate",
+    "load_rules",
+    "parse_rule",
+]
+
+_COMPARE: dict[str, Callable[[float, float, float], bool]] = {
+    ">=": lambda lo, hi, v: lo >= v,
+    "<=": lambda lo, hi, v: hi <= v,
+    "!=": lambda lo, hi, v: lo > v or hi < v,
+    ">": lambda lo, hi, v: lo > v,
+    "<": lambda lo, hi, v: hi < v,
+}
+
+_NAME = re.compile(r"\s*([A-Za-z_][\w.\-]*)\s*:(?!\w)")
+_CONDITION = re.compile(r"(.*?)(>=|<=|!=|>|<)(.*)", re.DOTALL)
+
+
+class _NoRewrite(Exception):
+    """Internal: the match succeeded but the rule declines (a fold failed)."""
+
+
+def instantiate(template: Expr, bindings: Bindings) -> Expr:
+    """``template`` with its pattern variables replaced; ``{...}`` blocks computed."""
+
+    def visit(node: Expr, kids: list[Expr]) -> Expr:
+        kind = type(node)
+        if kind is PatternVar:
+            return bindings[node.name]  # type: ignore[attr-defined]
+        if kind is Computed:
+            value = compute(kids[0])
+            if value is None:
+                raise _NoRewrite
+            return value
+        return rebuild(node, kids)
+
+    return fold(template, visit, {})
+
+
+@attrs.frozen
+class Condition:
+    """A side condition ``expr OP number``, true when it holds for every value ``expr`` can take."""
+
+    expr: Expr
+    op: str = attrs.field(validator=attrs.validators.in_(tuple(_COMPARE)))
+    value: int | float
+
+    def holds(self, bindings: Bindings) -> bool:
+        """Whether the condition is proven for the matched subexpressions."""
+        lo, hi = bounds(instantiate(self.expr, bindings))
+        return _COMPARE[self.op](lo, hi, self.value)
+
+    def __str__(self) -> str:
+        return f"{_text(self.expr)} {self.op} {self.value!r}"
+
+
+def _text(pattern: Expr) -> str:
+    text = show(pattern)
+    if text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        return text[1:-1]  # drop the outermost parentheses show adds
+    return text
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+@attrs.frozen(cache_hash=True)
+class Rule:
+    """A named rewrite ``lhs -> rhs`` (with optional side conditions); calling it rewrites one node.
+
+    ``rule(expr)`` returns the rewritten expression when ``lhs`` matches
+    ``expr`` at its root (and the conditions and folds succeed), and
+    ``expr`` itself otherwise.
+    """
+
+    name: str
+    lhs: Expr
+    rhs: Expr
+    conditions: tuple[Condition, ...] = ()
+    source: str | None = attrs.field(default=None, eq=False)
+    line: int | None = attrs.field(default=None, eq=False)
+    # Derived once: the node type the left side's root must have (None: any), and the right side's shape.
+    head: type | None = attrs.field(init=False, eq=False, repr=False)
+    _direct: str | None = attrs.field(init=False, eq=False, repr=False)
+    _quick: Callable[[Expr], bool] | None = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        _check_rule(self.lhs, self.rhs, self.conditions)
+        head = None if type(self.lhs) is PatternVar else type(self.lhs)
+        object.__setattr__(self, "head", head)
+        direct = self.rhs.name if type(self.rhs) is PatternVar else None
+        object.__setattr__(self, "_direct", direct)
+        object.__setattr__(self, "_quick", quick_check(self.lhs))
+
+    def match(self, expr: Expr) -> Bindings | None:
+        """The bindings under which this rule rewrites ``expr``, or None if it does not apply."""
+        quick = self._quick
+        if quick is not None:
+            if not quick(expr):
+                return None
+        elif self.head is not None and not isinstance(expr, self.head):
+            return None
+        bindings = match(self.lhs, expr)
+        if bindings is None:
+            return None
+        for condition in self.conditions:
+            if not condition.holds(bindings):
+                return None
+        return bindings
+
+    def __call__(self, expr: Expr) -> Expr:
+        return self.rewrite(expr)
+
+    def rewrite(self, expr: Expr) -> Expr:
+        """``expr`` rewritten by this rule at its root, or ``expr`` itself if the rule does not apply."""
+        bindings = self.match(expr)
+        if bindings is None:
+            return expr
+        if self._direct is not None:
+            return bindings[self._direct]
+        try:
+            return instantiate(self.rhs, bindings)
+        except _NoRewrite:
+            return expr
+
+    def rewriter(self) -> Callable[[Expr], Expr]:
+        """``rewrite`` as a standalone function with this rule's parts bound: the engine's fast path."""
+        quick, head, lhs, rhs, direct = self._quick, self.head, self.lhs, self.rhs, self._direct
+        conditions = self.conditions
+
+        def rewrite(expr: Expr) -> Expr:
+            if quick is not None:
+                if not quick(expr):
+                    return expr
+            elif head is not None and not isinstance(expr, head):
+                return expr
+            bindings = match(lhs, expr)
+            if bindings is None:
+                return expr
+            for condition in conditions:
+                if not condition.holds(bindings):
+                    return expr
+            if direct is not None:
+                return bindings[direct]
+            try:
+                return instantiate(rhs, bindings)
+            except _NoRewrite:
+                return expr
+
+        return rewrite
+
+    @property
+    def growth(self) -> int:
+        """At most how many nodes one rewrite can add to an expression (the right side's nodes that are
+        not pattern variables, less the one the rewrite replaces)."""
+        counted = 0
+        inside: set[Expr] = set()
+        for node in postorder(self.rhs):
+            if type(node) is Computed:
+                inside.update(postorder(node.x))
+        for node in postorder(self.rhs):
+            if type(node) is not PatternVar and node not in inside:
+                counted += 1
+        return counted - 1
+
+    def __str__(self) -> str:
+        text = f"{self.name}: {_text(self.lhs)} -> {_text(self.rhs)}"
+        if self.conditions:
+            text += " if " + " and ".join(str(c) for c in self.conditions)
+        return text
+
+
+def _check_rule(lhs: Expr, rhs: Expr, conditions: tuple[Condition, ...]) -> None:
+    """The checks every rule passes, however it was built (RuleError otherwise)."""
+    if any(type(node) is Computed for node in postorder(lhs)):
+        raise RuleError("a computed block {...} may only appear on the right side")
+    bound = pattern_vars(lhs)
+    for where, template in [("right side", rhs)] + [("condition", c.expr) for c in conditions]:
+        for name in pattern_vars(template):
+            if name not in bound:
+                raise RuleError(f"?{name} on the {where} is not bound by the left side {_text(lhs)}")
+    for node in postorder(rhs):
+        if type(node) is not Computed:
+            continue
+        for inner in postorder(node.x):
+            if isinstance(inner, Var):
+                raise RuleError(f"a computed block may only use constants, not the variable {inner.name}")
+            if type(inner) is PatternVar and bound[inner.name].kind != "const":
+                name = inner.name
+                raise RuleError(
+                    f"a computed block may only use constants: declare ?{name} as ?{name}:const on the left side"
+                )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading rule text
+
+
+def _strip_comment(text: str) -> str:
+    return text.split("#", 1)[0]
+
+
+def _where(source: str | None, line: int | None) -> str:
+    if source is not None and line is not None:
+        return f"{source}:{line}: "
+    if line is not None:
+        return f"line {line}: "
+    if source is not None:
+        return f"{source}: "
+    return ""
+
+
+def parse_rule(text: str, *, source: str | None = None, line: int | None = None) -> Rule:
+    """The rule one line of text states (see the module docstring for the syntax)."""
+    if not isinstance(text, str):
+        raise TypeError(f"parse_rule expects a str, got {type(text).__name__}")
+    where = _where(source, line)
+    try:
+        return _parse_rule(text, source, line)
+    except RuleError as exc:
+        raise RuleError(f"{where}{exc} in rule {text.strip()!r}") from None
+
+
+def _parse_rule(text: str, source: str | None, line: int | None) -> Rule:
+    body = _strip_comment(text).strip()
+    if not body:
+        raise RuleError("empty rule")
+    named = _NAME.match(body)
+    name = None
+    if named:
+        name = named.group(1)
+        body = body[named.end() :].strip()
+        if not body:
+            raise RuleError(f"empty rule after the name {name!r}")
+    if body.count("->") != 1:
+        found = "no '->'" if "->" not in body else "more than one '->'"
+        raise RuleError(f"a rule is 'lhs -> rhs', found {found}")
+    lhs_text, rest = (part.strip() for part in body.split("->"))
+    parts = re.split(r"\s+if\s+", rest, maxsplit=1)
+    rhs_text = parts[0].strip()
+    condition_text = parts[1].strip() if len(parts) > 1 else ""
+    kinds: dict[str, str | None] = {}
+    if "{" in lhs_text or "}" in lhs_text:
+        raise RuleError("a computed block {...} may only appear on the right side")
+    lhs = _parse_side(lhs_text, "left side", kinds, declare=True)
+    rhs = _parse_rhs(rhs_text, kinds)
+    conditions = tuple(_parse_condition(part, kinds) for part in _split_and(condition_text))
+    return Rule(name or _auto_name(lhs, rhs), lhs, rhs, conditions, source, line)
+
+
+def _auto_name(lhs: Expr, rhs: Expr) -> str:
+    return f"{_text(lhs)} -> {_text(rhs)}"
+
+
+def _split_and(text: str) -> list[str]:
+    if not text:
+        return []
+    return [part.strip() for part in re.split(r"\s+and\s+", text)]
+
+
+def _factory(kinds: dict[str, str | None], declare: bool, placeholders: dict[str, Expr] | None = None) -> Any:
+    def make(name: str, kind: str | None, position: int) -> Expr:
+        if placeholders is not None and name in placeholders:
+            return placeholders[name]
+        if name.startswith("_"):
+            raise RuleError(f"pattern variable names may not start with '_' (?{name})")
+        if kind is not None and kind not in KINDS:
+            known = ", ".join(sorted(KINDS))
+            raise RuleError(f"unknown kind ?{name}:{kind} (known kinds: {known})")
+        if name in kinds:
+            if kind is not None and kind != kinds[name]:
+                raise RuleError(f"?{name} is declared as {kinds[name] or 'any'} and as {kind}")
+            return PatternVar(name, kinds[name])
+        if not declare:
+            raise RuleError(f"?{name} is not bound by the left side")
+        kinds[name] = kind
+        return PatternVar(name, kind)
+
+    return make
+
+
+def _parse_side(
+    text: str,
+    what: str,
+    kinds: dict[str, str | None],
+    declare: bool,
+    placeholders: dict[str, Expr] | None = None,
+) -> Expr:
+    if not text:
+        raise RuleError(f"the {what} is empty")
+    try:
+        return parse(text, pattern=_factory(kinds, declare, placeholders))
+    except ParseError as exc:
+        raise RuleError(f"cannot read the {what}: {exc}") from None
+
+
+def _parse_rhs(text: str, kinds: dict[str, str | None]) -> Expr:
+    """The right side, each ``{...}`` block read as a Computed node."""
+    placeholders: dict[str, Expr] = {}
+    pieces: list[str] = []
+    depth, start = 0, 0
+    for position, char in enumerate(text):
+        if char == "{":
+            if depth:
+                raise RuleError("computed blocks {...} do not nest")
+            pieces.append(text[start:position])
+            depth, start = 1, position + 1
+        elif char == "}":
+            if not depth:
+                raise RuleError("unbalanced '}' on the right side")
+            key = f"_{len(placeholders)}"
+            inner = text[start:position].strip()
+            placeholders[key] = Computed(_parse_side(inner, "computed block", kinds, declare=False))
+            pieces.append(f"?{key}")
+            depth, start = 0, position + 1
+    if depth:
+        raise RuleError("unbalanced '{' on the right side")
+    pieces.append(text[start:])
+    return _parse_side("".join(pieces), "right side", kinds, declare=False, placeholders=placeholders)
+
+
+def _parse_condition(text: str, kinds: dict[str, str | None]) -> Condition:
+    found = _CONDITION.fullmatch(text)
+    if found is None:
+        raise RuleError(f"a condition is 'expression OP number' with OP one of > >= < <= !=, got {text!r}")
+    expr_text, op, number_text = (part.strip() for part in found.groups())
+    expr = _parse_side(expr_text, "condition", kinds, declare=False)
+    try:
+        number = parse(number_text)
+    except ParseError:
+        number = None
+    if not isinstance(number, Const):
+        raise RuleError(f"a condition compares with a number, got {number_text!r}")
+    return Condition(expr, op, number.value)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rule files
+
+
+def _read_rules(text: str, source: str) -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not _strip_comment(raw).strip():
+            continue
+        rule = parse_rule(raw, source=source, line=number)
+        if rule.name in seen:
+            raise RuleError(
+                f"{source}:{number}: rule name {rule.name!r} is already used on line {seen[rule.name]}"
+            )
+        seen[rule.name] = number
+        rules.append(rule)
+    return tuple(rules)
+
+
+def load_rules(path: str | os.PathLike[str] | Traversable) -> tuple[Rule, ...]:
+    """The rules of a ``.rules`` file: one a line, ``#`` comments and blank lines ignored."""
+    source = str(path)
+    try:
+        if isinstance(path, str | os.PathLike):
+            text = Path(path).read_text(encoding="utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleError(f"{source}: cannot read the rule file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise RuleError(f"{source}: not UTF-8 text ({exc.reason})") from None
+    return _read_rules(text, source)
+
+
+def default_rule_files() -> list[Traversable]:
+    """The default tables, in order: ``chainrule/rules`` in an installed wheel, else the checkout's ``rules/``."""
+    candidates: list[Traversable] = [importlib.resources.files("chainrule") / "rules"]
+    checkout = Path(__file__).resolve().parents[2] / "rules"
+    candidates.append(checkout)
+    for folder in candidates:
+        if folder.is_dir():
+            files = [f for f in folder.iterdir() if f.name.endswith(".rules")]
+            if files:
+                return sorted(files, key=lambda f: f.name)
+    raise RuleError("the default rule tables (rules/*.rules) are missing from this installation")
+
+
+def _load_defaults(files: Iterable[Traversable]) -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    names: dict[str, str] = {}
+    for file in files:
+        for rule in load_rules(file):
+            if rule.name in names:
+                raise RuleError(
+                    f"{rule.source}:{rule.line}: rule name {rule.name!r} is also used in {names[rule.name]}"
+                )
+            names[rule.name] = f"{rule.source}:{rule.line}"
+            rules.append(rule)
+    return tuple(rules)
+
+
+#: The default rule table: every rule of ``rules/*.rules``, files in name order, rules in line order.
+DEFAULT_RULES: tuple[Rule, ...] = _load_defaults(default_rule_files())

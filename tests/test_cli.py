@@ -1,0 +1,176 @@
+"""The command line: each command's output, and bad input as exit 2 with one line, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chainrule.cli import main
+
+Z = "4*x*y + exp(-y)"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def assert_bad_input(status: int, out: str, err: str, *fragments: str) -> None:
+    assert status == 2
+    assert out == ""
+    assert err.endswith("\n") and err.count("\n") == 1, err
+    assert err.startswith("chainrule")
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in err
+
+
+def python_m(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chainrule", *argv], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+def test_python_m_show_and_eval() -> None:
+    shown = python_m("show", Z)
+    assert (shown.returncode, shown.stdout, shown.stderr) == (0, "(((4 * x) * y) + exp((-1 * y)))\n", "")
+    evaluated = python_m("eval", Z, "x=2", "y=3")
+    assert (evaluated.returncode, evaluated.stdout) == (0, "24.049787068367863\n")
+
+
+def test_python_m_bad_input_is_one_line_exit_2() -> None:
+    for argv in (["show", "4 +"], ["eval", "log(x)", "x=0"], ["frobnicate"], []):
+        done = python_m(*argv)
+        assert done.returncode == 2, argv
+        assert done.stdout == ""
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+
+
+def test_show(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "show", Z) == (0, "(((4 * x) * y) + exp((-1 * y)))\n", "")
+    assert run(capsys, "show", "--", "-x") == (0, "(-1 * x)\n", "")
+    assert run(capsys, "show", "--latex", Z) == (0, "4 \\cdot x \\cdot y + e^{-y}\n", "")
+    status, out, _ = run(capsys, "show", "--dot", "x*x")
+    assert status == 0 and out.startswith("digraph expression {") and out.count("->") == 2
+
+
+def test_eval(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "eval", Z, "x=2", "y=3") == (0, "24.049787068367863\n", "")
+    assert run(capsys, "eval", "x / y", "x=-1.5", "y=3e-1") == (0, "-5.0\n", "")
+    assert run(capsys, "eval", "2 * 3") == (0, "6.0\n", "")
+
+
+def test_diff(capsys: pytest.CaptureFixture[str]) -> None:
+    raw = "(((((0 * x) + (4 * 1)) * y) + ((4 * x) * 0)) + (exp((-1 * y)) * ((0 * y) + (-1 * 0))))\n"
+    assert run(capsys, "diff", Z, "x", "--raw") == (0, raw, "")
+    assert run(capsys, "diff", Z, "x") == (0, "(4 * y)\n", "")
+
+
+def test_simplify(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "simplify", "1 * (x + 0)")
+    assert (status, out) == (0, "x\n")
+    status, out, _ = run(capsys, "simplify", "1 * (x + 0)", "--explain")
+    steps = [line for line in out.splitlines() if line.startswith("= ")]
+    assert status == 0 and len(steps) >= 2
+    assert steps[-1].split()[:2] == ["=", "x"]  # the chain ends at x (a rule name may follow)
+
+
+def test_simplify_with_a_rules_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    rules = tmp_path / "mine.rules"
+    rules.write_text("# logs undo exponentials\nlog(exp(?x)) -> ?x\n")
+    assert run(capsys, "simplify", "log(exp(x * y))", "--rules", str(rules)) == (0, "(x * y)\n", "")
+    again = tmp_path / "more.rules"
+    again.write_text("exp(log(?x)) -> ?x\n")
+    status, out, _ = run(
+        capsys, "simplify", "exp(log(log(exp(z))))", "--rules", str(rules), "--rules", str(again)
+    )
+    assert (status, out) == (0, "z\n")
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragments"),
+    [
+        (["show", "4 +"], ["position 3"]),
+        (["show", "(x"], ["unclosed"]),
+        (["show", "x $ y"], ["'$'"]),
+        (["eval", "x * y", "x=2"], ["'y'"]),
+        (["eval", "log(x)", "x=0"], ["log(x)"]),
+        (["eval", "1 / x", "x=0"], ["division by zero"]),
+        (["eval", "exp(x)", "x=1000"], ["overflow"]),
+        (["eval", "x", "x"], ["NAME=VALUE"]),
+        (["eval", "x", "x=abc"], ["'abc'"]),
+        (["eval", "x", "x=nan"], ["'nan'"]),
+        (["eval", "x", "x=1e999"], ["not a finite number"]),
+        (["eval", "x", "1x=2"], ["'1x'"]),
+        (["eval", "x", "x=1", "x=2"], ["twice"]),
+        (["eval", "x", "x=" + "9" * 5000], ["x"]),
+        (["diff", "x", "1x"], ["'1x'"]),
+        (["diff", "x +", "x"], ["position"]),
+        (["simplify", "x", "--rules", "/nonexistent/mine.rules"], ["/nonexistent/mine.rules"]),
+        (["show"], ["EXPR"]),
+        (["show", "-x"], ["'--'"]),
+        (["frobnicate"], ["invalid choice"]),
+        ([], ["COMMAND"]),
+        (["eval"], ["EXPR"]),
+        (["lab", "--epochs", "0"], ["positive"]),
+        (["lab", "--seed", "abc"], ["--seed"]),
+        (["show", "x", "--bogus"], ["--bogus"]),
+    ],
+)
+def test_bad_input(capsys: pytest.CaptureFixture[str], argv: list[str], fragments: list[str]) -> None:
+    assert_bad_input(*run(capsys, *argv), *fragments)
+
+
+def test_bad_rules_file_names_file_and_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    rules = tmp_path / "broken.rules"
+    rules.write_text("0 + ?x -> ?x\nthis is not a rule\n")
+    assert_bad_input(*run(capsys, "simplify", "x", "--rules", str(rules)), "broken.rules", "2")
+
+
+def test_unreadable_rules_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert_bad_input(*run(capsys, "simplify", "x", "--rules", str(tmp_path)), str(tmp_path))
+
+
+def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "--help")
+    assert status == 0 and "simplify" in out and "lab" in out
+
+
+def test_lab_without_matplotlib_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chainrule.lab
+
+    real = chainrule.lab.importlib.util.find_spec
+    monkeypatch.setattr(
+        chainrule.lab.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "matplotlib" else real(name, *a),
+    )
+    status, out, err = run(capsys, "lab", "--out", str(tmp_path))
+    assert_bad_input(status, out, err, "matplotlib", "pip install")
+    assert not list(tmp_path.iterdir())
+
+
+def test_lab_output_directory_that_cannot_be_created(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    status, _, err = run(capsys, "lab", "--out", str(blocker / "sub"), "--epochs", "1")
+    assert status == 2 and "Traceback" not in err and err.count("\n") == 1
+    assert str(blocker) in err
+
+
+def test_python_m_lab_writes_the_plot(tmp_path: Path) -> None:
+    done = python_m("lab", "--out", "plots", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    png = tmp_path / "plots" / "five_points_loss.png"
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert f"saved to {Path('plots') / 'five_points_loss.png'}" in done.stdout
+    assert "24.049787068367863" in done.stdout
+    assert "5 of 5 points classified correctly" in done.stdout

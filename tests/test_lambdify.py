@@ -1,0 +1,331 @@
+"""lambdify: one generated function, same values and same errors as evaluate, safe source."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import attrs
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chainrule import (
+    Const,
+    Div,
+    EvaluationError,
+    Exp,
+    Expr,
+    Log,
+    Mul,
+    Sub,
+    Sum,
+    TanH,
+    UnboundVariableError,
+    Var,
+    count_nodes,
+    evaluate,
+    evaluate_node,
+    grad,
+    lambdify,
+    show_node,
+)
+from chainrule.nodes import as_expr
+from chainrule.testing import environments, expressions
+
+from .lab_strategies import VARIABLES, dag_expressions
+
+any_expressions = st.one_of(expressions(VARIABLES), dag_expressions())
+
+x, y = Var("x"), Var("y")
+Z = 4 * x * y + Exp(-y)
+
+
+def outcome(function: object, *args: object) -> tuple[str, object]:
+    """('value', v) or ('error', (class, message)) of calling ``function``."""
+    try:
+        return "value", function(*args)  # type: ignore[operator]
+    except (EvaluationError, UnboundVariableError, TypeError) as error:
+        return "error", (type(error), str(error))
+
+
+def test_single_expression_gives_a_float() -> None:
+    f = lambdify(Z, ["x", "y"])
+    assert f(2.0, 3.0) == 24.049787068367863
+    assert f(2, 3) == 24.049787068367863  # ints behave as in evaluate
+    assert type(f(2, 3)) is float
+
+
+def test_sequence_gives_a_tuple_and_mapping_a_dict() -> None:
+    partials = grad(Z, ["x", "y"])
+    pair = lambdify([partials["x"], partials["y"]], ["x", "y"])
+    assert pair(2.0, 3.0) == (12.0, 8 - math.exp(-3))
+    named = lambdify(partials, ["x", "y"])
+    assert named(2.0, 3.0) == {"x": 12.0, "y": 8 - math.exp(-3)}
+    assert lambdify([], [])() == ()
+    assert lambdify({}, ["x"])(1.0) == {}
+
+
+def test_constant_and_variable_outputs() -> None:
+    f = lambdify([Const(2), x, Const(-0.5)], ["x"])
+    assert f(7.0) == (2.0, 7.0, -0.5)
+    assert type(lambdify(Const(3), [])()) is float
+
+
+def test_each_distinct_node_is_computed_once() -> None:
+    shared = Exp(x * y)
+    f = lambdify([shared + shared, shared * shared, TanH(shared)], ["x", "y"])
+    assert f.source.count("_exp(") == 1
+    assert f.source.count("x * v_y") == 1
+    # one assignment per distinct non-leaf node
+    statements = re.findall(r"^\s+t\d+ = ", f.source, flags=re.MULTILINE)
+    leaves = {x, y}
+    distinct = count_nodes(Sum(Sum(shared + shared, shared * shared), TanH(shared))) - len(leaves)
+    assert len(statements) == distinct - 2  # minus the two Sums that only join the outputs here
+
+
+def test_source_is_kept_and_readable() -> None:
+    f = lambdify(Z, ["x", "y"])
+    assert "def lambdified(v_x, v_y):" in f.source
+    assert f.args == ("x", "y")
+    assert f.__doc__ and "args" in f.__doc__
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_expressions, environments(VARIABLES))
+def test_same_values_and_errors_as_evaluate(expr: Expr, env: dict[str, float]) -> None:
+    f = lambdify(expr, VARIABLES)
+    args = [env[name] for name in VARIABLES]
+    assert outcome(f, *args) == outcome(evaluate, expr, env)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(any_expressions, min_size=1, max_size=4), environments(VARIABLES))
+def test_many_outputs_share_one_function(exprs: list[Expr], env: dict[str, float]) -> None:
+    f = lambdify(exprs, VARIABLES)
+    args = [env[name] for name in VARIABLES]
+    expected: list[object] = []
+    for expr in exprs:
+        kind, value = outcome(evaluate, expr, env)
+        if kind == "error":
+            assert outcome(f, *args) == ("error", value)  # the first failing output is reported
+            return
+        expected.append(value)
+    assert f(*args) == tuple(expected)
+    assert lambdify(dict(enumerate(exprs)), VARIABLES)(*args) == dict(enumerate(expected))
+
+
+@settings(max_examples=100, deadline=None)
+@given(any_expressions, environments(VARIABLES, -1e300, 1e300))
+def test_huge_values_fail_like_evaluate(expr: Expr, env: dict[str, float]) -> None:
+    f = lambdify(expr, VARIABLES)
+    assert outcome(f, *(env[name] for name in VARIABLES)) == outcome(evaluate, expr, env)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        TanH(x * x),  # x*x overflows to inf silently; tanh(inf) would be a finite 1.0
+        Div(Const(1), x * x),  # 1/inf == 0
+        Exp(Sub(Const(0), x * x)),  # exp(-inf) == 0
+        Sub(x * x, x * x),  # inf - inf == nan
+        Mul(Const(0), x * x),  # 0 * inf == nan
+        Log(x * x),  # log(inf) == inf
+    ],
+)
+def test_non_finite_intermediates_never_leak(expr: Expr) -> None:
+    f = lambdify(expr, ["x"])
+    with pytest.raises(EvaluationError) as caught:
+        f(1e200)
+    with pytest.raises(EvaluationError) as expected:
+        evaluate(expr, {"x": 1e200})
+    assert str(caught.value) == str(expected.value)
+    assert "(x * x)" in str(caught.value)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(any_expressions, min_size=30, max_size=80), environments(VARIABLES, -1e300, 1e300))
+def test_long_functions_with_huge_values_fail_like_evaluate(parts: list[Expr], env: dict[str, float]) -> None:
+    # many absorbing operations: more than one check statement, reused registers
+    e: Expr = Const(0)
+    for part in parts:
+        e = e + TanH(part) * Const(1e-300)
+    f = lambdify(e, VARIABLES)
+    assert outcome(f, *(env[name] for name in VARIABLES)) == outcome(evaluate, e, env)
+
+
+@pytest.mark.parametrize("position", [1, 20, 40, 64, 98])
+def test_every_absorbed_infinity_is_caught_in_long_functions(position: int) -> None:
+    # 99 tanh arguments to check: several check statements, and registers get reused;
+    # only the argument at `position` overflows (tanh then hides it as 1.0).
+    e: Expr = Const(0)
+    for i in range(1, 100):
+        e = e + TanH(x * Const(1e10 if i == position else 1 + i / 1000))
+    f = lambdify(e, ["x"])
+    with pytest.raises(EvaluationError, match="not finite"):
+        evaluate(e, {"x": 1e300})
+    with pytest.raises(EvaluationError, match="not finite"):
+        f(1e300)
+    assert f(1.0) == evaluate(e, {"x": 1.0})
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (math.inf, EvaluationError),
+        (-math.inf, EvaluationError),
+        (math.nan, EvaluationError),
+        (True, TypeError),
+        ("2", TypeError),
+        (None, TypeError),
+        (10**400, EvaluationError),
+    ],
+)
+def test_bad_argument_values_fail_like_evaluate(value: object, error: type[Exception]) -> None:
+    expr = TanH(x)  # tanh(inf) is finite: the input itself must be checked
+    f = lambdify(expr, ["x"])
+    with pytest.raises(error) as caught:
+        f(value)
+    with pytest.raises(error) as expected:
+        evaluate(expr, {"x": value})
+    assert str(caught.value) == str(expected.value)
+
+
+def test_domain_errors_name_the_failing_subexpression() -> None:
+    f = lambdify(Log(x - y) + x / y, ["x", "y"])
+    with pytest.raises(EvaluationError, match=r"log\(\(x - y\)\)"):
+        f(1.0, 2.0)
+    with pytest.raises(EvaluationError, match=r"division by zero in \(x / y\)"):
+        f(1.0, 0.0)
+    with pytest.raises(EvaluationError, match="overflow"):
+        lambdify(Exp(x), ["x"])(1000.0)
+
+
+def test_big_but_finite_values_are_not_false_alarms() -> None:
+    # the finiteness check sums values; an overflowing sum re-checks the slow way and still succeeds
+    f = lambdify([x, y, x - y], ["x", "y"])
+    assert f(1.5e308, 1.5e308) == (1.5e308, 1.5e308, 0.0)
+
+
+def test_constant_too_large_for_a_float() -> None:
+    f = lambdify(Const(10**400) * x, ["x"])
+    with pytest.raises(EvaluationError, match="overflow"):
+        f(1.0)
+
+
+def test_numpy_and_int_arguments() -> None:
+    f = lambdify(Z, ["x", "y"])
+    assert f(np.float64(2.0), np.int64(3)) == evaluate(Z, {"x": 2, "y": 3})
+    assert type(f(np.float64(2.0), 3)) is float
+
+
+def test_argument_count_is_checked() -> None:
+    f = lambdify(Z, ["x", "y"])
+    with pytest.raises(TypeError, match="v_y"):
+        f(1.0)
+    with pytest.raises(TypeError):
+        f(1.0, 2.0, 3.0)
+
+
+def test_unused_arguments_are_allowed() -> None:
+    assert lambdify(x, ["x", "unused"])(1.0, 2.0) == 1.0
+
+
+def test_missing_variable_is_reported_when_compiling() -> None:
+    with pytest.raises(UnboundVariableError, match="'y'"):
+        lambdify(Z, ["x"])
+
+
+@pytest.mark.parametrize("bad", ["x y", "1x", "", "x-1", "os.system", "x)\n    import os\n"])
+def test_argument_that_is_not_an_identifier_is_rejected(bad: str) -> None:
+    with pytest.raises(ValueError, match="not a valid variable name"):
+        lambdify(x, ["x", bad])
+
+
+def test_argument_of_the_wrong_type_is_rejected() -> None:
+    with pytest.raises(TypeError, match="variable names"):
+        lambdify(x, ["x", 3])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="variable names"):
+        lambdify(x, 3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="twice"):
+        lambdify(x, ["x", "x"])
+    with pytest.raises(TypeError, match="not an expression"):
+        lambdify([x, "y"], ["x"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="lambdify expects"):
+        lambdify("x", ["x"])  # type: ignore[arg-type]
+
+
+def test_a_single_name_or_vars_as_args() -> None:
+    assert lambdify(x + 1, "x")(1.0) == 2.0
+    assert lambdify(x * y, [x, y])(2.0, 3.0) == 6.0
+
+
+NASTY = ["lambda", "math", "__import__", "_exp", "_fallback", "t0", "v_x", "x", "print", "_s", "α", "ﬁ", "fi"]
+
+
+def test_names_that_are_keywords_builtins_or_our_own_locals_are_plain_variables() -> None:
+    variables = [Var(name) for name in NASTY]
+    expr: Expr = Const(0)
+    for weight, variable in enumerate(variables, start=1):
+        expr = expr + weight * variable
+    values = [float(2**index) for index in range(len(NASTY))]
+    f = lambdify([expr, TanH(Var("lambda")) * Var("__import__")], NASTY)
+    expected = evaluate(expr, dict(zip(NASTY, values, strict=True)))
+    assert f(*values)[0] == expected
+    assert not re.search(r"\bimport\b|\blambda\b|\bmath\b|\bprint\b", f.source)
+
+
+def test_mapping_keys_never_enter_the_source() -> None:
+    key = "'); import os; os.system('echo hacked'); ('"
+    f = lambdify({key: x + 1}, ["x"])
+    assert f(1.0) == {key: 2.0}
+    assert "os.system" not in f.source
+
+
+def test_depth_100000_chain_compiles_to_straight_line_code() -> None:
+    e: Expr = x
+    for i in range(100_000):
+        e = TanH(e) if i % 2 else e + x
+    f = lambdify(e, ["x"])
+    assert f.source.count("\n") > 100_000
+    assert f(0.25) == evaluate(e, {"x": 0.25})
+    with pytest.raises(EvaluationError):
+        f(math.inf)
+
+
+def test_depth_100000_gradient_compiles() -> None:
+    e: Expr = x
+    for _ in range(100_000):
+        e = Sum(e, x)
+    f = lambdify(grad(e, ["x"]), ["x"])
+    assert f(0.5) == {"x": 100_001.0}
+
+
+# A user's node type: lambdify calls its registered evaluate case.
+
+
+def _child(value: object) -> Expr:
+    return as_expr(value, "x")
+
+
+@attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
+class Reciprocal(Expr):
+    """1 / x, as a node type of its own."""
+
+    x: Expr = attrs.field(converter=_child)
+
+
+show_node.add((Reciprocal,), lambda node: ("recip(", node.x, ")"))
+evaluate_node.add((Reciprocal,), lambda node, value: 1 / value)
+
+
+def test_user_node_types_use_their_evaluate_case() -> None:
+    e = Reciprocal(x - y) + TanH(Reciprocal(x))
+    f = lambdify(e, ["x", "y"])
+    assert f(3.0, 1.0) == evaluate(e, {"x": 3.0, "y": 1.0})
+    with pytest.raises(EvaluationError, match=r"recip\(\(x - y\)\)"):
+        f(1.0, 1.0)
+    # an infinite input to a user's case is caught like tanh's
+    with pytest.raises(EvaluationError):
+        lambdify(Reciprocal(x * x), ["x"])(1e200)

@@ -1,0 +1,336 @@
+"""simplify and explain: the lab's results, folding, depth, cycles, user rules, and the laws they obey."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chainrule import (
+    DEFAULT_RULES,
+    Const,
+    EvaluationError,
+    Exp,
+    Expr,
+    Log,
+    RewriteLimitError,
+    Sum,
+    TanH,
+    Var,
+    count_nodes,
+    diff,
+    evaluate,
+    explain,
+    load_rules,
+    parse,
+    parse_rule,
+    show,
+    simplify,
+)
+from chainrule.simplify import path_to
+from chainrule.soundness import SAFETY, TINY, rounding_bound
+from chainrule.testing import environments, expressions
+
+# ---------------------------------------------------------------------------------------------------
+# The lab
+
+
+def test_the_labs_simplified_derivative(z: Expr) -> None:
+    assert show(simplify(diff(z, "x"))) == "(4 * y)"
+
+
+def test_the_labs_mixed_second_derivative_is_the_int_4(z: Expr) -> None:
+    result = simplify(diff(diff(z, "x"), "y"))
+    assert result == Const(4)
+    assert type(result.value) is int  # type: ignore[attr-defined]
+
+
+def lab_loss() -> tuple[Expr, list[str]]:
+    """The lab's network loss: a 2-2-1 tanh network, fin - fin*y + log(1 + exp(-fin))."""
+    x1, x2, y = Var("x1"), Var("x2"), Var("y")
+    w11, w12, w21, w22, b1, b2, v1, v2, c = (
+        Var(n) for n in ["w11", "w12", "w21", "w22", "b1", "b2", "v1", "v2", "c"]
+    )
+    h1 = TanH(w11 * x1 + w12 * x2 + b1)
+    h2 = TanH(w21 * x1 + w22 * x2 + b2)
+    fin = v1 * h1 + v2 * h2 + c
+    return fin - fin * y + Log(1 + Exp(-fin)), ["w11", "w12", "w21", "w22", "b1", "b2", "v1", "v2", "c"]
+
+
+def test_the_labs_network_gradients_simplify_to_fewer_nodes_with_the_same_values() -> None:
+    loss, parameters = lab_loss()
+    rng = random.Random(5)
+    for name in parameters:
+        raw = diff(loss, name)
+        small = simplify(raw)
+        assert count_nodes(small) <= 0.6 * count_nodes(raw)
+        assert "0 *" not in show(small) and "* 1)" not in show(small)
+        for _ in range(5):
+            env = {
+                v: rng.uniform(-2, 2)
+                for v in ["x1", "x2", "y", "w11", "w12", "w21", "w22", "b1", "b2", "v1", "v2", "c"]
+            }
+            assert evaluate(small, env) == pytest.approx(evaluate(raw, env), rel=1e-12, abs=1e-12)
+
+
+def test_the_bias_gradient_reads_as_the_math() -> None:
+    loss, _ = lab_loss()
+    text = show(simplify(diff(loss, "c")))
+    assert text.startswith("((1 - y) - (exp((-1 * ")
+    assert text.endswith(
+        " / (1 + exp((-1 * (((v1 * tanh((((w11 * x1) + (w12 * x2)) + b1))) "
+        "+ (v2 * tanh((((w21 * x1) + (w22 * x2)) + b2)))) + c))))))"
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Folding
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4 * 1", "4"),
+        ("2 * 3 + 1", "7"),
+        ("2.0 * 3", "6.0"),
+        ("6 / 3", "2"),
+        ("1 / 4", "0.25"),
+        ("0.1 + 0.2", "0.30000000000000004"),
+        ("exp(0)", "1"),
+        ("log(1)", "0"),
+        ("tanh(0)", "0"),
+        ("exp(2)", "exp(2)"),
+        ("log(2) * 1", "log(2)"),
+        ("1 / 0", "(1 / 0)"),
+        ("1e300 * 1e300", "(1e+300 * 1e+300)"),
+        ("1e-200 * 1e-200", "(1e-200 * 1e-200)"),
+        ("2 * (3 * x)", "(6 * x)"),
+        ("x * 2 + 3 * x", "(5 * x)"),
+        ("x - x", "0"),
+        ("-(-x)", "x"),
+        ("x + -1 * y", "(x - y)"),
+        ("log(exp(x + 1))", "(1 + x)"),
+        ("exp(log(x)) / exp(log(x))", "1"),
+    ],
+)
+def test_simplify_folds_and_cancels(text: str, expected: str) -> None:
+    assert show(simplify(parse(text))) == expected
+
+
+def test_folding_keeps_ints_as_ints() -> None:
+    assert repr(simplify(parse("(4 * 1) * (2 + 3)"))) == "Const(20)"
+    assert repr(simplify(parse("4 * 1.5"))) == "Const(6.0)"
+    assert repr(simplify(parse("4 * 1.0"))) == "Const(4)"  # x * 1 -> x keeps the 4 itself
+
+
+# ---------------------------------------------------------------------------------------------------
+# Depth 100,000 and sharing
+
+DEPTH = 100_000
+
+
+def test_a_deep_sum_of_zeros_simplifies_to_zero() -> None:
+    e: Expr = Const(0)
+    for _ in range(DEPTH):
+        e = Sum(Const(0), e)
+    assert simplify(e) is Const(0)
+
+
+def test_a_deep_tanh_chain_is_already_simple() -> None:
+    e: Expr = Var("x")
+    for _ in range(DEPTH):
+        e = TanH(e)
+    assert simplify(e) is e
+
+
+def test_a_deep_chain_of_zero_terms_keeps_its_variable() -> None:
+    e: Expr = Var("x")
+    for _ in range(DEPTH):
+        e = Sum(e, Const(0) * e)  # shared: 2 new nodes per level
+    assert simplify(e) is Var("x")
+
+
+def test_explain_at_depth_100000_is_lazy() -> None:
+    e: Expr = Var("x")
+    for _ in range(DEPTH):
+        e = Sum(Const(0), e)
+    derivation = explain(e)
+    assert len(derivation.steps) == DEPTH
+    assert derivation.result is Var("x")
+    assert derivation.steps[-1].after is Var("x")
+    assert derivation.steps[0].before is e
+
+
+# ---------------------------------------------------------------------------------------------------
+# Cycles and limits
+
+
+def test_a_cycling_table_raises_and_names_the_rules() -> None:
+    table = (parse_rule("swap: ?x + ?y -> ?y + ?x"),)
+    with pytest.raises(RewriteLimitError, match=r"cycle: swap -> swap") as caught:
+        simplify(parse("x + y"), table)
+    assert caught.value.rules == ("swap",)  # type: ignore[attr-defined]
+
+
+def test_a_two_rule_cycle_names_both() -> None:
+    table = (
+        parse_rule("out: ?x * (?y * ?z) -> (?x * ?y) * ?z"),
+        parse_rule("in: (?x * ?y) * ?z -> ?x * (?y * ?z)"),
+    )
+    with pytest.raises(RewriteLimitError, match=r"out -> in|in -> out"):
+        simplify(parse("a * (b * c)"), DEFAULT_RULES + table)
+
+
+def test_a_table_that_never_stops_growing_hits_the_step_limit() -> None:
+    table = (*DEFAULT_RULES, parse_rule("count-up: ?a:const + ?x:nonconst -> {?a + 1} + ?x"))
+    with pytest.raises(RewriteLimitError, match=r"no fixed point after \d+ rewrites.*count-up"):
+        simplify(parse("1 + x"), table)
+
+
+def test_max_steps_bounds_the_work() -> None:
+    e = parse("((x * 1) + 0) - 0")  # three rewrites
+    assert simplify(e, max_steps=3) is Var("x")
+    with pytest.raises(RewriteLimitError, match="no fixed point after 2 rewrites"):
+        simplify(e, max_steps=2)
+
+
+def test_explain_says_why_it_stopped_instead_of_raising() -> None:
+    derivation = explain(parse("x + y"), (parse_rule("swap: ?x + ?y -> ?y + ?x"),))
+    assert derivation.stopped == "cycle"
+    assert "swap" in derivation.note
+    assert [show(step.after) for step in derivation.steps] == ["(y + x)", "(x + y)"]
+    assert [step.rule for step in derivation.steps] == ["swap", "swap"]
+    assert str(derivation).splitlines()[-1].startswith("(cycle: ")
+
+
+# ---------------------------------------------------------------------------------------------------
+# User rules
+
+
+def test_a_users_rule_file_extends_the_table(tmp_path: Path) -> None:
+    path = tmp_path / "mine.rules"
+    path.write_text(
+        "# tanh is odd, and exp(x) * exp(y) is exp(x + y)\n"
+        "tanh-odd: tanh(-1 * ?x) -> -1 * tanh(?x)\n"
+        "exp-times-exp: exp(?x) * exp(?y) -> exp(?x + ?y)\n",
+        encoding="utf-8",
+    )
+    mine = load_rules(path)
+    e = parse("exp(x) * exp(tanh(-y)) + tanh(-y)")
+    assert show(simplify(e)) == show(e)
+    assert show(simplify(e, DEFAULT_RULES + mine)) == "(exp((x - tanh(y))) - tanh(y))"
+
+
+def test_bad_arguments_are_type_errors() -> None:
+    with pytest.raises(TypeError, match="expects an expression"):
+        simplify("x + 0")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="Rule objects"):
+        simplify(parse("x"), ["0 + ?x -> ?x"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="sequence of Rule"):
+        simplify(parse("x"), DEFAULT_RULES[0])  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------------
+# explain
+
+
+def test_explain_shows_the_labs_derivation(z: Expr) -> None:
+    derivation = explain(diff(z, "x"))
+    lines = str(derivation).splitlines()
+    assert lines[0] == "  " + show(diff(z, "x"))
+    assert lines[1] == (
+        "= ((((0 + (4 * 1)) * y) + ((4 * x) * 0)) + (exp((-1 * y)) * ((0 * y) + (-1 * 0))))    [zero-times]"
+    )
+    assert lines[-2] == "= (4 * y)    [plus-zero, as before]"
+    assert lines[-1] == "(fixed point: no rule applies)"
+    assert all(line.startswith("= ") for line in lines[1:-1])
+    assert derivation.stopped == "fixed point"
+    assert derivation.steps[0].where == ("x", "x", "x", "x")
+
+
+def test_explain_steps_chain_and_end_at_simplify(z: Expr) -> None:
+    for e in [diff(z, "x"), diff(diff(z, "x"), "y"), diff(lab_loss()[0], "w11")]:
+        derivation = explain(e)
+        steps = derivation.steps
+        assert steps[0].before is e
+        assert all(a.after is b.before for a, b in itertools.pairwise(steps))
+        assert steps[-1].after is derivation.result is simplify(e)
+
+
+def test_each_step_is_its_rule_applied_where_it_says(z: Expr) -> None:
+    rules = {rule.name: rule for rule in DEFAULT_RULES}
+    for step in explain(diff(diff(z, "x"), "y")).steps:
+        assert step.before is not step.after
+        assert path_to(step.before, step.old) == step.where
+        if not step.again:
+            assert rules[step.rule](step.old) is step.new
+
+
+def test_explain_of_an_expression_already_simple() -> None:
+    derivation = explain(parse("x * y"))
+    assert derivation.steps == ()
+    assert derivation.result is parse("x * y")
+    assert str(derivation) == "  (x * y)\n(fixed point: no rule applies)"
+
+
+def test_explain_says_when_the_node_safe_rules_were_used() -> None:
+    derivation = explain(parse("x + x"))  # 2 * x has one node more
+    assert derivation.result is simplify(parse("x + x")) is parse("x + x")
+    assert "node-safe" in derivation.note
+
+
+# ---------------------------------------------------------------------------------------------------
+# Laws, on random expressions
+
+
+def agrees(original: Expr, rewritten: Expr, env: dict[str, float]) -> bool:
+    """Same value up to rounding: within the rounding both evaluations can make (chainrule.soundness)."""
+    value, error = rounding_bound(original, env, {})
+    other, other_error = rounding_bound(rewritten, env, {})
+    return abs(value - other) <= SAFETY * (error + other_error) + TINY
+
+
+@given(expressions(("x", "y"), max_leaves=16), environments(("x", "y")))
+def test_simplify_keeps_the_value_wherever_the_input_is_finite(e: Expr, env: dict[str, float]) -> None:
+    try:
+        evaluate(e, env)
+    except EvaluationError:
+        return
+    simple = simplify(e)
+    evaluate(simple, env)  # finite too
+    assert agrees(e, simple, env), (show(e), show(simple), env)
+
+
+@given(expressions(("x", "y"), max_leaves=16))
+def test_simplify_is_idempotent(e: Expr) -> None:
+    once = simplify(e)
+    assert simplify(once) is once, (show(e), show(once))
+
+
+@given(expressions(("x", "y"), max_leaves=16))
+def test_simplify_never_adds_nodes(e: Expr) -> None:
+    assert count_nodes(simplify(e)) <= count_nodes(e), show(e)
+
+
+@given(expressions(("x", "y"), max_leaves=16), environments(("x", "y")), st.randoms(use_true_random=False))
+def test_the_rule_order_does_not_change_the_value(e: Expr, env: dict[str, float], rng: random.Random) -> None:
+    shuffled = list(DEFAULT_RULES)
+    rng.shuffle(shuffled)
+    try:
+        evaluate(e, env)
+    except EvaluationError:
+        return
+    assert agrees(simplify(e), simplify(e, shuffled), env), show(e)
+
+
+@given(expressions(("x", "y"), max_leaves=16))
+def test_explain_ends_where_simplify_does(e: Expr) -> None:
+    derivation = explain(e)
+    assert derivation.result is simplify(e)
+    if derivation.steps:
+        assert derivation.steps[-1].after is derivation.result
+        assert derivation.steps[0].before is e
