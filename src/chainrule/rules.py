@@ -41,7 +41,7 @@ from .parse import parse
 from .patterns import KINDS, Computed, PatternVar, pattern_vars
 from .show import show
 from .strategies import rebuild
-from .traverse import fold, postorder
+from .traverse import postorder
 
 __all__ = [
     "DEFAULT_RULES",
@@ -70,20 +70,34 @@ class _NoRewrite(Exception):
 
 
 def instantiate(template: Expr, bindings: Bindings) -> Expr:
-    """``template`` with its pattern variables replaced; ``{...}`` blocks computed."""
+    """``template`` with its pattern variables replaced; ``{...}`` blocks computed.
 
-    def visit(node: Expr, kids: list[Expr]) -> Expr:
+    Raises ``_NoRewrite`` when a block cannot be computed.  A block's inside
+    is never built as an expression: ``compute`` reads it with the bindings.
+    """
+    done: dict[Expr, Expr] = {}
+    stack = [template]
+    while stack:
+        node = stack[-1]
+        if node in done:
+            stack.pop()
+            continue
         kind = type(node)
         if kind is PatternVar:
-            return bindings[node.name]  # type: ignore[attr-defined]
-        if kind is Computed:
-            value = compute(kids[0])
+            done[node] = bindings[node.name]  # type: ignore[attr-defined]
+        elif kind is Computed:
+            value = compute(node.x, bindings)  # type: ignore[attr-defined]
             if value is None:
                 raise _NoRewrite
-            return value
-        return rebuild(node, kids)
-
-    return fold(template, visit, {})
+            done[node] = value
+        else:
+            waiting = [kid for kid in node._kids if kid not in done]
+            if waiting:
+                stack.extend(waiting)
+                continue
+            done[node] = rebuild(node, [done[kid] for kid in node._kids])
+        stack.pop()
+    return done[template]
 
 
 @attrs.frozen

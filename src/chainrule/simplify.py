@@ -29,7 +29,7 @@ from .errors import RewriteLimitError
 from .nodes import Expr
 from .rules import DEFAULT_RULES, Rule
 from .show import show
-from .strategies import DEFAULT_FUEL, RewriteStopped, innermost, rebuild, switch
+from .strategies import DEFAULT_FUEL, FUEL_PER_NODE, RewriteStopped, innermost, rebuild, switch
 from .table import RuleIndex
 from .traverse import count_nodes, fold
 
@@ -79,11 +79,11 @@ def _run(
 
 def _named(stop: RewriteStopped, index: RuleIndex) -> RewriteLimitError:
     """The engine's report, with the rules that did it named."""
-    names = [_name_of(index.which(before)) for before, after in stop.trail]
+    names = [_name_of(index.which(before)) for before, _ in stop.trail]
     if stop.reason == "cycle":
-        at = stop.trail[0][0] if stop.trail else None
-        where = f" starting from {_short(at)}" if at is not None else ""
-        message = f"simplify: the rules cycle: {' -> '.join(names)} leads back to where it started{where}"
+        shown = " -> ".join(names[:12]) + (" -> ..." if len(names) > 12 else "")
+        at = f" (from {_short(stop.trail[0][0])})" if stop.trail else ""
+        message = f"simplify: the rules cycle: {shown} leads back to an expression still being rewritten{at}"
     else:
         counts: dict[str, int] = {}
         for name in names:
@@ -108,7 +108,7 @@ def _short(expr: Expr) -> str:
 def simplify(expr: Expr, rules: Iterable[Rule] = DEFAULT_RULES, *, max_steps: int | None = None) -> Expr:
     """``expr`` rewritten to a fixed point of ``rules``; never larger than ``expr`` (in distinct nodes).
 
-    ``max_steps`` bounds the number of rewrites (default: 10,000 plus 100 per
+    ``max_steps`` bounds the number of rewrites (default: 10,000 plus 10 per
     node of ``expr``); RewriteLimitError when the rules cycle or exceed it.
     """
     table = _prepare(expr, rules, "simplify")
@@ -123,7 +123,7 @@ def simplify(expr: Expr, rules: Iterable[Rule] = DEFAULT_RULES, *, max_steps: in
 
 
 def _fuel(size: int) -> int:
-    return DEFAULT_FUEL + 100 * size
+    return DEFAULT_FUEL + FUEL_PER_NODE * size
 
 
 # ---------------------------------------------------------------------------------------------------
