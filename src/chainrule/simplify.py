@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 
 from .errors import RewriteLimitError
+from .evaluate import describe
 from .nodes import Expr
 from .rules import DEFAULT_RULES, Rule
 from .show import show
@@ -82,7 +83,7 @@ def _named(stop: RewriteStopped, index: RuleIndex) -> RewriteLimitError:
     names = [_name_of(index.which(before)) for before, _ in stop.trail]
     if stop.reason == "cycle":
         shown = " -> ".join(names[:12]) + (" -> ..." if len(names) > 12 else "")
-        at = f" (from {_short(stop.trail[0][0])})" if stop.trail else ""
+        at = f" (from {describe(stop.trail[0][0])})" if stop.trail else ""
         message = f"simplify: the rules cycle: {shown} leads back to an expression still being rewritten{at}"
     else:
         counts: dict[str, int] = {}
@@ -90,19 +91,11 @@ def _named(stop: RewriteStopped, index: RuleIndex) -> RewriteLimitError:
             counts[name] = counts.get(name, 0) + 1
         busiest = ", ".join(f"{n} ({c}x)" for n, c in sorted(counts.items(), key=lambda kv: -kv[1]))
         message = f"simplify: {stop}; the last {len(names)} rewrites used {busiest}"
-    error = RewriteStopped(message, stop.reason, stop.trail)
-    error.rules = tuple(dict.fromkeys(names))  # type: ignore[attr-defined]
-    return error
+    return RewriteStopped(message, stop.reason, stop.trail, tuple(dict.fromkeys(names)))
 
 
 def _name_of(rule: Rule | None) -> str:
     return rule.name if rule is not None else "?"
-
-
-def _short(expr: Expr) -> str:
-    from .evaluate import describe
-
-    return describe(expr)
 
 
 def simplify(expr: Expr, rules: Iterable[Rule] = DEFAULT_RULES, *, max_steps: int | None = None) -> Expr:

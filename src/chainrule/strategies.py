@@ -59,12 +59,19 @@ FUEL_PER_NODE = 10
 
 class RewriteStopped(RewriteLimitError):
     """A bounded rewrite gave up: ``reason`` is "cycle" or "fuel"; ``trail`` holds the (before, after)
-    rewrites that cycled, or the most recent ones."""
+    rewrites that cycled, or the most recent ones; ``rules`` names the rules behind them, when known."""
 
-    def __init__(self, message: str, reason: str, trail: tuple[tuple[Any, Any], ...] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        reason: str,
+        trail: tuple[tuple[Any, Any], ...] = (),
+        rules: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.reason = reason
         self.trail = trail
+        self.rules = rules
 
 
 def unchanged(old: object, new: object) -> bool:
