@@ -323,14 +323,10 @@ def innermost(
     def normalise(root: Any) -> Any:
         if not isinstance(root, Expr):
             return fixpoint(rule, DEFAULT_FUEL if fuel is None else fuel)(root)
-        budget = fuel if fuel is not None else DEFAULT_FUEL + FUEL_PER_NODE * _size(root)
+        budget = fuel if fuel is not None else DEFAULT_FUEL + FUEL_PER_NODE * count_nodes(root)
         return _normalise(root, rule, budget, on_step, on_reuse)
 
     return normalise
-
-
-def _size(root: Expr) -> int:
-    return count_nodes(root)
 
 
 def _normalise(
