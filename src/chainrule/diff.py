@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from .dispatch import dispatcher, resolve
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
-from .traverse import fold
+from .traverse import fold_cases
 
 __all__ = ["diff", "diff_node", "as_var"]
 
@@ -31,16 +31,12 @@ def diff(expr: Expr, var: str | Var) -> Expr:
     if not isinstance(expr, Expr):
         raise TypeError(f"diff expects an expression, got {type(expr).__name__}")
     wrt = as_var(var)
-    cases: dict[type, Callable[..., Expr]] = {}
 
-    def visit(node: Expr, derivatives: list[Expr]) -> Expr:
-        kind = type(node)
-        case = cases.get(kind)
-        if case is None:
-            case = cases[kind] = resolve(diff_node, kind)
-        return case(node, wrt, *derivatives)
+    def case_for(kind: type) -> Callable[..., Expr]:
+        case = resolve(diff_node, kind)
+        return lambda node, *derivatives: case(node, wrt, *derivatives)
 
-    return fold(expr, visit)
+    return fold_cases(expr, case_for)
 
 
 def _diff_mul(node: Mul, wrt: Var, dx: Expr, dy: Expr) -> Expr:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Mapping
+from math import isfinite
 from typing import Any
 
 from .dispatch import dispatcher, resolve
 from .errors import EvaluationError, UnboundVariableError
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .show import show
-from .traverse import fold
+from .traverse import fold_cases
 
 __all__ = ["evaluate", "evaluate_node", "describe"]
 
@@ -42,6 +43,8 @@ def _small(expr: Expr) -> bool:
 
 
 def _number(name: str, value: object) -> float:
+    if type(value) is float and isfinite(value):  # the common case, without the numeric ABCs
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"environment value for {name!r} must be a number, got {type(value).__name__}: {value!r:.80}"
@@ -64,18 +67,34 @@ def evaluate(expr: Expr, env: Mapping[str, Any] | None = None) -> float:
     if not isinstance(expr, Expr):
         raise TypeError(f"evaluate expects an expression, got {type(expr).__name__}")
     env = {} if env is None else env
-    cases: dict[type, Callable[..., float]] = {}
 
-    def visit(node: Expr, values: list[float]) -> float:
-        kind = type(node)
-        if kind is Var:
-            name = node.name  # type: ignore[attr-defined]
-            if name not in env:
-                raise UnboundVariableError(name)
-            return _number(name, env[name])
-        case = cases.get(kind)
-        if case is None:
-            case = cases[kind] = resolve(evaluate_node, kind)
+    def variable(node: Var) -> float:
+        name = node.name
+        if name not in env:
+            raise UnboundVariableError(name)
+        return _number(name, env[name])
+
+    def case_for(kind: type) -> Callable[..., float]:
+        return variable if kind is Var else _checked(resolve(evaluate_node, kind))
+
+    return fold_cases(expr, case_for)
+
+
+#: The checked wrapper of each registered case, made once (a case re-registered gets a new one).
+_CHECKED: dict[Callable[..., float], Callable[..., float]] = {}
+
+
+def _checked(case: Callable[..., float]) -> Callable[..., float]:
+    """The case with its failures turned into EvaluationErrors naming the node, never a NaN or inf."""
+    found = _CHECKED.get(case)
+    if found is None:
+        found = _CHECKED[case] = _make_checked(case)
+    return found
+
+
+def _make_checked(case: Callable[..., float]) -> Callable[..., float]:
+
+    def checked(node: Expr, *values: float) -> float:
         try:
             result = case(node, *values)
         except ZeroDivisionError:
@@ -84,11 +103,11 @@ def evaluate(expr: Expr, env: Mapping[str, Any] | None = None) -> float:
             raise _failure(node, "overflow") from None
         except ValueError as exc:
             raise _failure(node, f"math domain error ({exc})") from None
-        if not math.isfinite(result):
+        if not isfinite(result):
             raise _failure(node, f"result {result!r} is not finite")
         return float(result)
 
-    return fold(expr, visit)
+    return checked
 
 
 def _log(node: Expr, x: float) -> float:

@@ -44,55 +44,87 @@ class _Ref(weakref.ref):  # type: ignore[type-arg]
 
 def _remover(table: dict[tuple[Any, ...], _Ref]) -> Callable[[_Ref], None]:
     def remove(ref: _Ref) -> None:
-        if table.get(ref.key) is ref:
-            del table[ref.key]
+        key = ref.key
+        if table.get(key) is ref:  # a twin built after this node died has taken the key
+            del table[key]
 
     return remove
 
 
+#: Every Expr subclass.  ``type(v) in _NODE_TYPES`` answers ``isinstance(v, Expr)`` without the
+#: metaclass's slow ``__instancecheck__`` lookup; construction asks it for every argument.
+_NODE_TYPES: set[type] = set()
+
+_new_object = object.__new__
+
+
 class _Interning(type):
-    """Metaclass that returns the live equal node instead of building a twin."""
+    """Metaclass that returns the live equal node instead of building a twin.
+
+    A class's intern table maps the key of its field values (the children
+    themselves, for library nodes) to a weak reference to the live node.
+    Library classes are built *directly* (``_direct``): their converters run,
+    the table is consulted, and only a new node is allocated, without attrs'
+    ``__init__``; other subclasses go through attrs and are interned after.
+    """
 
     _intern_table: dict[tuple[Any, ...], _Ref]
     _on_death: Callable[[_Ref], None]
+    #: ``(setters, converters, children_only)`` for classes built directly, else None.
+    _direct: tuple[tuple[Any, ...], tuple[Callable[[Any], Any], ...], bool] | None
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        table = cls._intern_table
-        names: tuple[str, ...] = cls._field_names  # type: ignore[attr-defined]
-        # Fast path: every child already a node, given positionally; most builds are this.
-        if not kwargs and len(args) == len(names) and args:
-            for arg in args:
-                if not isinstance(arg, Expr):
-                    break
-            else:
-                key = (cls, *args)
+        direct = cls._direct
+        if direct is not None:
+            setters, converters, children_only = direct
+            given = _positional(cls, args, kwargs) if kwargs else args
+            if given is not None and len(given) == len(setters):
+                values: tuple[Any, ...]
+                if children_only:
+                    # The hot path: children already nodes are their own key.
+                    for arg in given:
+                        if type(arg) not in _NODE_TYPES:
+                            values = tuple(convert(v) for convert, v in zip(converters, given, strict=True))
+                            break
+                    else:
+                        values = given
+                    key = kids = values
+                else:
+                    if len(given) == 1:
+                        values = (converters[0](given[0]),)
+                        key = (_key_part(values[0]),)
+                    else:
+                        values = tuple(convert(v) for convert, v in zip(converters, given, strict=True))
+                        key = tuple(_key_part(value) for value in values)
+                    kids = ()
+                table = cls._intern_table
                 ref = table.get(key)
                 if ref is not None:
                     found = ref()
                     if found is not None:
                         return found
-                if cls._plain_children:  # type: ignore[attr-defined]
-                    # The converters are the identity on nodes, so skip attrs' __init__.
-                    node: Any = object.__new__(cls)  # type: ignore[arg-type]
-                    for setter, value in zip(cls._slot_setters, args, strict=True):  # type: ignore[attr-defined]
-                        setter(node, value)
-                    object.__setattr__(node, "_kids", args)
-                    return cls._remember(key, node)
+                node: Any = _new_object(cls)  # type: ignore[arg-type]
+                for setter, value in zip(setters, values, strict=True):
+                    setter(node, value)
+                _set_kids(node, kids)
+                ref = _Ref(node, cls._on_death)
+                ref.key = key
+                table[key] = ref
+                return node
+        # Any other class: attrs builds (and validates) the node, then it is interned.
         node = super().__call__(*args, **kwargs)
-        values = tuple(getattr(node, n) for n in names)
-        key = (cls, *(_key_part(v) for v in values))
+        values = tuple(getattr(node, name) for name in cls._field_names)  # type: ignore[attr-defined]
+        key = tuple(_key_part(value) for value in values)
+        table = cls._intern_table
         ref = table.get(key)
         if ref is not None:
             found = ref()
             if found is not None:
                 return found
-        object.__setattr__(node, "_kids", tuple(v for v in values if isinstance(v, Expr)))
-        return cls._remember(key, node)
-
-    def _remember(cls, key: tuple[Any, ...], node: Any) -> Any:
+        _set_kids(node, tuple(value for value in values if type(value) in _NODE_TYPES))
         ref = _Ref(node, cls._on_death)
         ref.key = key
-        cls._intern_table[key] = ref
+        table[key] = ref
         return node
 
     def interned(cls) -> int:
@@ -100,13 +132,25 @@ class _Interning(type):
         return len(cls._intern_table)
 
 
+def _positional(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+    """Keyword arguments in field order, when they name exactly the fields after ``args``.
+
+    None otherwise: attrs' own ``__init__`` then reports the mismatch in its words.
+    """
+    rest = cls._field_names[len(args) :]
+    if len(kwargs) != len(rest) or any(name not in kwargs for name in rest):
+        return None
+    return (*args, *(kwargs[name] for name in rest))
+
+
 def _key_part(value: object) -> object:
     """Make 1, 1.0 and -0.0, 0.0 distinct intern keys although they compare equal."""
-    if isinstance(value, Expr):
+    kind = type(value)
+    if kind in _NODE_TYPES:
         return value
-    if isinstance(value, float):
-        return (float, repr(value))
-    return (type(value), value)
+    if isinstance(value, float) and not (value and value == value):
+        return (kind, repr(value))  # zeros keep their sign; every NaN is one key
+    return (kind, value)
 
 
 class Expr(metaclass=_Interning):
@@ -114,17 +158,19 @@ class Expr(metaclass=_Interning):
 
     __slots__ = ("_kids", "__weakref__")
     _field_names: ClassVar[tuple[str, ...]] = ()
+    #: Every field is a child node, taken as given: ``cls(*kids)`` rebuilds a node from its children.
     _plain_children: ClassVar[bool] = False
-    _slot_setters: ClassVar[tuple[Any, ...]] = ()
     _kids: tuple[Expr, ...]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        _NODE_TYPES.add(cls)
         # attrs rebuilds slotted classes; each build gets its own table.
         table: dict[tuple[Any, ...], _Ref] = {}
         cls._intern_table = table
         cls._on_death = _remover(table)
         cls._field_names = tuple(a.name for a in getattr(cls, "__attrs_attrs__", ()))
+        cls._direct = None  # a subclass of a direct class goes through attrs until declared direct
         cls._plain_children = False
 
     # Nodes are immutable and interned, so copying returns the node itself.
@@ -185,14 +231,32 @@ class Expr(metaclass=_Interning):
         return self
 
 
-def _trusted(cls: type[Expr]) -> type[Expr]:
-    """Mark a library node whose fields are all child expressions with pure converters."""
-    cls._plain_children = True
-    cls._slot_setters = tuple(getattr(cls, name).__set__ for name in cls._field_names)
-    return cls
+_set_kids: Callable[[Expr, tuple[Expr, ...]], None] = Expr.__dict__["_kids"].__set__
+
+
+def _direct(children_only: bool) -> Callable[[type[Expr]], type[Expr]]:
+    """Declare a library node buildable without attrs' ``__init__``.
+
+    Its fields take positional or keyword values through their converters
+    alone (no validators, defaults or post-init); ``children_only`` says every
+    field is a child node and the converters are the identity on nodes.
+    """
+
+    def declare(cls: type[Expr]) -> type[Expr]:
+        fields = attrs.fields(cls)  # type: ignore[arg-type]
+        setters = tuple(getattr(cls, field.name).__set__ for field in fields)
+        converters = tuple(field.converter for field in fields)
+        cls._direct = (setters, converters, children_only)
+        cls._plain_children = children_only
+        return cls
+
+    return declare
 
 
 def _is_number(value: object) -> bool:
+    kind = type(value)
+    if kind is int or kind is float:
+        return True
     return isinstance(value, numbers.Real) and not _is_bool(value)
 
 
@@ -201,17 +265,17 @@ def _is_bool(value: object) -> bool:
 
 
 def _binary(cls: Callable[[Expr, Expr], Expr], left: object, right: object) -> Any:
-    if not (isinstance(left, Expr) or _is_number(left)):
+    if not (type(left) in _NODE_TYPES or _is_number(left)):
         return NotImplemented
-    if not (isinstance(right, Expr) or _is_number(right)):
+    if not (type(right) in _NODE_TYPES or _is_number(right)):
         return NotImplemented
     return cls(as_expr(left), as_expr(right))
 
 
 def as_expr(value: object, field: str = "value") -> Expr:
     """Wrap a number as a Const; reject anything else that is not a node."""
-    if isinstance(value, Expr):
-        return value
+    if type(value) in _NODE_TYPES:
+        return value  # type: ignore[return-value]
     if _is_number(value):
         return Const(value)
     raise TypeError(
@@ -225,6 +289,13 @@ def children(node: Expr) -> tuple[Expr, ...]:
 
 
 def _check_value(value: object) -> int | float:
+    kind = type(value)
+    if kind is float:  # the common cases first, without the numeric ABCs' slow checks
+        if math.isfinite(value):  # type: ignore[arg-type]
+            return value  # type: ignore[return-value]
+        raise ValueError(f"Const value must be finite, got {value!r}")
+    if kind is int and value.bit_length() <= MAX_INT_DIGITS * 3.32:  # type: ignore[attr-defined]
+        return value  # type: ignore[return-value]
     if _is_bool(value):
         raise TypeError(f"Const value must be an int or float, not a boolean: {value!r}")
     if isinstance(value, int):
@@ -257,6 +328,7 @@ def _to_y(value: object) -> Expr:
     return as_expr(value, "y")
 
 
+@_direct(children_only=False)
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Const(Expr):
     """A number: an int or a finite float."""
@@ -264,6 +336,7 @@ class Const(Expr):
     value: int | float = attrs.field(converter=_check_value)
 
 
+@_direct(children_only=False)
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Var(Expr):
     """A named variable; the name is a Python identifier."""
@@ -271,7 +344,7 @@ class Var(Expr):
     name: str = attrs.field(converter=_check_name)
 
 
-@_trusted
+@_direct(children_only=True)
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Sum(Expr):
     """x + y"""
@@ -280,7 +353,7 @@ class Sum(Expr):
     y: Expr = attrs.field(converter=_to_y)
 
 
-@_trusted
+@_direct(children_only=True)
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Sub(Expr):
     """x - y"""
@@ -289,7 +362,7 @@ class Sub(Expr):
     y: Expr = attrs.field(converter=_to_y)
 
 
-@_trusted
+@_direct(children_only=True)
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Mul(Expr):
     """x * y"""
@@ -298,7 +371,7 @@ class Mul(Expr):
     y: Expr = attrs.field(converter=_to_y)
 
 
-@_trusted
+@_direct(children_only=True)
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Div(Expr):
     """x / y"""
@@ -307,7 +380,7 @@ class Div(Expr):
     y: Expr = attrs.field(converter=_to_y)
 
 
-@_trusted
+@_direct(children_only=True)
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Exp(Expr):
     """e ** x"""
@@ -315,7 +388,7 @@ class Exp(Expr):
     x: Expr = attrs.field(converter=_to_x)
 
 
-@_trusted
+@_direct(children_only=True)
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Log(Expr):
     """The natural logarithm of x."""
@@ -323,7 +396,7 @@ class Log(Expr):
     x: Expr = attrs.field(converter=_to_x)
 
 
-@_trusted
+@_direct(children_only=True)
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class TanH(Expr):
     """The hyperbolic tangent of x."""

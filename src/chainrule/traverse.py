@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from .nodes import Expr
 
-__all__ = ["fold", "postorder", "count_nodes", "tree_size"]
+__all__ = ["fold", "fold_cases", "postorder", "count_nodes", "tree_size"]
 
 R = TypeVar("R")
 
@@ -23,24 +23,61 @@ def fold(
     memo: dict[Expr, R] | None = None,
 ) -> R:
     """Combine children's results bottom-up; ``memo`` (node -> result) may be shared across calls."""
+
+    def spread(node: Expr, *results: R) -> R:
+        return visit(node, list(results))
+
+    return fold_cases(root, lambda kind: spread, memo)
+
+
+def fold_cases(
+    root: Expr,
+    case_for: Callable[[type], Callable[..., R]],
+    memo: dict[Expr, R] | None = None,
+) -> R:
+    """The fold with one case per node type: ``case_for(type)`` gives ``case(node, *child_results)``.
+
+    ``case_for`` is asked once per type and call, so a dispatcher is consulted
+    once, not once per node; results are passed as arguments, not a list.
+    This loop is the only walk: ``fold`` and every operation go through it.
+    """
     if memo is None:
         memo = {}
-    if root in memo:
+    elif root in memo:
         return memo[root]
-    stack = [root]
+    cases: dict[type, Callable[..., R]] = {}
+    stack: list[Expr | None] = [root]
     push, pop = stack.append, stack.pop
     while stack:
-        node = stack[-1]
-        kids = node._kids
-        ready = True
-        for kid in kids:
-            if kid not in memo:
-                ready = False
-                push(kid)
-        if ready:
-            pop()
-            if node not in memo:
-                memo[node] = visit(node, [memo[kid] for kid in kids])
+        node = pop()
+        if node is None:  # the marker: the node below it has all its children's results
+            node = pop()
+            assert node is not None
+            if node in memo:  # a shared node finished meanwhile through another parent
+                continue
+            kids = node._kids
+            case = cases.get(type(node))
+            if case is None:
+                case = cases[type(node)] = case_for(type(node))
+            if len(kids) == 2:
+                memo[node] = case(node, memo[kids[0]], memo[kids[1]])
+            elif len(kids) == 1:
+                memo[node] = case(node, memo[kids[0]])
+            else:
+                memo[node] = case(node, *[memo[kid] for kid in kids])
+        elif node not in memo:
+            kids = node._kids
+            if kids:
+                push(node)
+                push(None)
+                for kid in kids:
+                    if kid not in memo:
+                        push(kid)
+            else:
+                case = cases.get(type(node))
+                if case is None:
+                    case = cases[type(node)] = case_for(type(node))
+                memo[node] = case(node)
     return memo[root]
 
 
@@ -67,9 +104,20 @@ def postorder(*roots: Expr) -> Iterator[Expr]:
 
 def count_nodes(expr: Expr) -> int:
     """Distinct nodes in the DAG."""
-    return sum(1 for _ in postorder(expr))
+    seen = {expr}
+    stack = [expr]
+    while stack:
+        for kid in stack.pop()._kids:
+            if kid not in seen:
+                seen.add(kid)
+                stack.append(kid)
+    return len(seen)
+
+
+def _size(node: Expr, *sizes: int) -> int:
+    return 1 + sum(sizes)
 
 
 def tree_size(expr: Expr) -> int:
     """Nodes in the tree the DAG stands for (shared parts counted every time they occur)."""
-    return fold(expr, lambda node, sizes: 1 + sum(sizes))
+    return fold_cases(expr, lambda kind: _size)
