@@ -329,3 +329,26 @@ def test_user_node_types_use_their_evaluate_case() -> None:
     # an infinite input to a user's case is caught like tanh's
     with pytest.raises(EvaluationError):
         lambdify(Reciprocal(x * x), ["x"])(1e200)
+
+
+def test_generated_source_does_not_depend_on_hash_seed() -> None:
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "from chainrule import grad, lambdify, parse;"
+        "e = parse('tanh(x * y) * tanh(x * y) + log(1 + exp(-(x * y)))');"
+        "print(lambdify(grad(e, ['x', 'y']), ['x', 'y']).source)"
+    )
+    sources = {
+        subprocess.run(
+            [sys.executable, "-c", probe],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(sources) == 1

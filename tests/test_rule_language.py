@@ -187,3 +187,10 @@ def test_rules_can_be_built_directly_and_are_checked_the_same_way() -> None:
     assert double(parse("3 + 3")) is Const(6)
     with pytest.raises(RuleError, match="not bound"):
         Rule("bad", PatternVar("x"), PatternVar("y"))
+
+
+def test_a_pattern_has_no_value() -> None:
+    from chainrule import evaluate
+
+    with pytest.raises(TypeError, match=r"\?x is part of a rule pattern"):
+        evaluate(parse_rule("?x * 1 -> ?x").lhs, {})

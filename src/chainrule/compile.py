@@ -190,7 +190,7 @@ class _Codegen:
                 text = f"_float({function}({', '.join([subject, *operands])}))"
                 for kid in kids:
                     self.check(kid)
-            for kid in set(kids):
+            for kid in dict.fromkeys(kids):  # distinct, in field order: the source is deterministic
                 if last_use[kid] == index:
                     self.release(self.location[kid])
             target = self.allocate()

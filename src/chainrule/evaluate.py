@@ -26,20 +26,8 @@ MAX_QUOTE = 200
 
 def describe(expr: Expr) -> str:
     """The expression's text for an error message, shortened when long."""
-    text = show(expr) if _small(expr) else "<expression too large to print>"
+    text = show(expr, limit=MAX_QUOTE)
     return text if len(text) <= MAX_QUOTE else text[: MAX_QUOTE - 1] + "…"
-
-
-def _small(expr: Expr) -> bool:
-    # A DAG's text can be exponentially long: only print what is known to be short.
-    budget = MAX_QUOTE * 4
-    stack = [expr]
-    while stack:
-        budget -= 1
-        if budget < 0:
-            return False
-        stack.extend(stack.pop()._kids)
-    return True
 
 
 def _number(name: str, value: object) -> float:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 
 from .dispatch import resolve
 from .evaluate import evaluate_node
 from .nodes import Const, Div, Exp, Expr, Mul, Sub, Sum
+from .patterns import PatternVar
 from .traverse import fold
 
 __all__ = ["NoFold", "compute"]
@@ -56,13 +57,19 @@ def _checked(result: float, zero_is_underflow: bool = False) -> float:
     return result
 
 
-def compute(expr: Expr) -> Const | None:
-    """The constant ``expr`` (built from constants) folds to, or None if folding would fail or lose it."""
+def compute(expr: Expr, bindings: Mapping[str, Expr] | None = None) -> Const | None:
+    """The constant ``expr`` (built from constants, and pattern variables bound to constants in
+    ``bindings``) folds to, or None if folding would fail or lose it."""
     ints_only = True
 
     def visit(node: Expr, values: list[Number]) -> Number:
         nonlocal ints_only
         kind = type(node)
+        if kind is PatternVar and bindings is not None:
+            node = bindings[node.name]  # type: ignore[attr-defined]
+            kind = type(node)
+            if kind is not Const:
+                raise NoFold
         if kind is Const:
             value = node.value  # type: ignore[attr-defined]
             if isinstance(value, float):

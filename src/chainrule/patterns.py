@@ -14,8 +14,9 @@ from collections.abc import Callable
 
 import attrs
 
+from .evaluate import evaluate_node
 from .nodes import Const, Expr, Var
-from .show import Template, show_node
+from .show import Template, show, show_node
 from .traverse import postorder
 
 __all__ = ["KINDS", "Computed", "PatternVar", "pattern_vars"]
@@ -62,8 +63,14 @@ def _show_computed(node: Computed) -> Template:
     return ("{", node.x, "}")
 
 
+def _no_value(node: Expr, *values: float) -> float:
+    raise TypeError(f"{show(node)} is part of a rule pattern and has no value; instantiate the rule first")
+
+
 show_node.add((PatternVar,), _show_pattern_var)
 show_node.add((Computed,), _show_computed)
+evaluate_node.add((PatternVar,), _no_value)
+evaluate_node.add((Computed,), _no_value)
 
 
 def pattern_vars(pattern: Expr) -> dict[str, PatternVar]:

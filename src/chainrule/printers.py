@@ -17,7 +17,7 @@ from collections.abc import Callable
 from .dispatch import dispatcher, resolve
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .show import Template, emit
-from .traverse import postorder
+from .traverse import postorder, tree_size_at_most
 
 __all__ = [
     "to_latex",
@@ -202,13 +202,8 @@ DISPLAY_LIMIT = 2000
 
 def latex_for_display(expr: Expr, limit: int = DISPLAY_LIMIT) -> str | None:
     """``$\\displaystyle ...$`` for Jupyter, or None when the tree has more than ``limit`` nodes."""
-    budget = limit
-    stack = [expr]
-    while stack:
-        budget -= 1
-        if budget < 0:
-            return None
-        stack.extend(stack.pop()._kids)
+    if not tree_size_at_most(expr, limit):
+        return None
     return "$\\displaystyle " + to_latex(expr) + "$"
 
 

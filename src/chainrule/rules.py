@@ -41,7 +41,7 @@ from .parse import parse
 from .patterns import KINDS, Computed, PatternVar, pattern_vars
 from .show import show
 from .strategies import rebuild
-from .traverse import fold, postorder
+from .traverse import postorder
 
 __all__ = [
     "DEFAULT_RULES",
@@ -70,20 +70,34 @@ class _NoRewrite(Exception):
 
 
 def instantiate(template: Expr, bindings: Bindings) -> Expr:
-    """``template`` with its pattern variables replaced; ``{...}`` blocks computed."""
+    """``template`` with its pattern variables replaced; ``{...}`` blocks computed.
 
-    def visit(node: Expr, kids: list[Expr]) -> Expr:
+    Raises ``_NoRewrite`` when a block cannot be computed.  A block's inside
+    is never built as an expression: ``compute`` reads it with the bindings.
+    """
+    done: dict[Expr, Expr] = {}
+    stack = [template]
+    while stack:
+        node = stack[-1]
+        if node in done:
+            stack.pop()
+            continue
         kind = type(node)
         if kind is PatternVar:
-            return bindings[node.name]  # type: ignore[attr-defined]
-        if kind is Computed:
-            value = compute(kids[0])
+            done[node] = bindings[node.name]  # type: ignore[attr-defined]
+        elif kind is Computed:
+            value = compute(node.x, bindings)  # type: ignore[attr-defined]
             if value is None:
                 raise _NoRewrite
-            return value
-        return rebuild(node, kids)
-
-    return fold(template, visit, {})
+            done[node] = value
+        else:
+            waiting = [kid for kid in node._kids if kid not in done]
+            if waiting:
+                stack.extend(waiting)
+                continue
+            done[node] = rebuild(node, [done[kid] for kid in node._kids])
+        stack.pop()
+    return done[template]
 
 
 @attrs.frozen
@@ -134,10 +148,12 @@ class Rule:
     conditions: tuple[Condition, ...] = ()
     source: str | None = attrs.field(default=None, eq=False)
     line: int | None = attrs.field(default=None, eq=False)
-    # Derived once: the node type the left side's root must have (None: any), and the right side's shape.
+    # Derived once: the node type the left side's root must have (None: any), the quick pre-check,
+    # and the rewrite as one closure.
     head: type | None = attrs.field(init=False, eq=False, repr=False)
     _direct: str | None = attrs.field(init=False, eq=False, repr=False)
     _quick: Callable[[Expr], bool] | None = attrs.field(init=False, eq=False, repr=False)
+    _rewrite: Callable[[Expr], Expr] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         _check_rule(self.lhs, self.rhs, self.conditions)
@@ -146,6 +162,7 @@ class Rule:
         direct = self.rhs.name if type(self.rhs) is PatternVar else None
         object.__setattr__(self, "_direct", direct)
         object.__setattr__(self, "_quick", quick_check(self.lhs))
+        object.__setattr__(self, "_rewrite", self._compile())
 
     def match(self, expr: Expr) -> Bindings | None:
         """The bindings under which this rule rewrites ``expr``, or None if it does not apply."""
@@ -164,22 +181,17 @@ class Rule:
         return bindings
 
     def __call__(self, expr: Expr) -> Expr:
-        return self.rewrite(expr)
+        return self._rewrite(expr)
 
     def rewrite(self, expr: Expr) -> Expr:
         """``expr`` rewritten by this rule at its root, or ``expr`` itself if the rule does not apply."""
-        bindings = self.match(expr)
-        if bindings is None:
-            return expr
-        if self._direct is not None:
-            return bindings[self._direct]
-        try:
-            return instantiate(self.rhs, bindings)
-        except _NoRewrite:
-            return expr
+        return self._rewrite(expr)
 
     def rewriter(self) -> Callable[[Expr], Expr]:
-        """``rewrite`` as a standalone function with this rule's parts bound: the engine's fast path."""
+        """``rewrite`` as a plain function (the engine calls it for every node it tries)."""
+        return self._rewrite
+
+    def _compile(self) -> Callable[[Expr], Expr]:
         quick, head, lhs, rhs, direct = self._quick, self.head, self.lhs, self.rhs, self._direct
         conditions = self.conditions
 

@@ -20,23 +20,32 @@ Template = Sequence[str | Expr]
 show_node = dispatcher("show_node", "show_node(node) -> template of str pieces and child nodes")
 
 
-def emit(expr: Expr, template_of: Callable[[Expr], Template]) -> str:
-    """Expand templates depth-first into one string, without recursion."""
+def emit(expr: Expr, template_of: Callable[[Expr], Template], limit: int | None = None) -> str:
+    """Expand templates depth-first into one string, without recursion.
+
+    With ``limit``, stop once that many characters are written: a DAG's text
+    can be exponentially long, and an error message needs only its start.
+    """
     out: list[str] = []
     write = out.append
+    written = 0
     stack: list[str | Expr] = [expr]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
             write(item)
+            if limit is not None:
+                written += len(item)
+                if written > limit:
+                    break
             continue
         parts = template_of(item)
         stack.extend(reversed(parts))
     return "".join(out)
 
 
-def show(expr: Expr) -> str:
-    """The fully parenthesised text of ``expr``, exactly the lab's format."""
+def show(expr: Expr, limit: int | None = None) -> str:
+    """The fully parenthesised text of ``expr``, exactly the lab's format (its first ``limit`` characters)."""
     if not isinstance(expr, Expr):
         raise TypeError(f"show expects an expression, got {type(expr).__name__}")
     cases: dict[type, Callable[[Expr], Template]] = {}
@@ -48,7 +57,7 @@ def show(expr: Expr) -> str:
             case = cases[kind] = resolve(show_node, kind)
         return case(node)
 
-    return emit(expr, template_of)
+    return emit(expr, template_of, limit)
 
 
 def _binary(symbol: str) -> Callable[[Expr], Template]:

@@ -26,10 +26,11 @@ from typing import Any
 import attrs
 
 from .errors import RewriteLimitError
+from .evaluate import describe
 from .nodes import Expr
 from .rules import DEFAULT_RULES, Rule
 from .show import show
-from .strategies import DEFAULT_FUEL, RewriteStopped, innermost, rebuild, switch
+from .strategies import DEFAULT_FUEL, FUEL_PER_NODE, RewriteStopped, innermost, rebuild, switch
 from .table import RuleIndex
 from .traverse import count_nodes, fold
 
@@ -79,36 +80,28 @@ def _run(
 
 def _named(stop: RewriteStopped, index: RuleIndex) -> RewriteLimitError:
     """The engine's report, with the rules that did it named."""
-    names = [_name_of(index.which(before)) for before, after in stop.trail]
+    names = [_name_of(index.which(before)) for before, _ in stop.trail]
     if stop.reason == "cycle":
-        at = stop.trail[0][0] if stop.trail else None
-        where = f" starting from {_short(at)}" if at is not None else ""
-        message = f"simplify: the rules cycle: {' -> '.join(names)} leads back to where it started{where}"
+        shown = " -> ".join(names[:12]) + (" -> ..." if len(names) > 12 else "")
+        at = f" (from {describe(stop.trail[0][0])})" if stop.trail else ""
+        message = f"simplify: the rules cycle: {shown} leads back to an expression still being rewritten{at}"
     else:
         counts: dict[str, int] = {}
         for name in names:
             counts[name] = counts.get(name, 0) + 1
         busiest = ", ".join(f"{n} ({c}x)" for n, c in sorted(counts.items(), key=lambda kv: -kv[1]))
         message = f"simplify: {stop}; the last {len(names)} rewrites used {busiest}"
-    error = RewriteStopped(message, stop.reason, stop.trail)
-    error.rules = tuple(dict.fromkeys(names))  # type: ignore[attr-defined]
-    return error
+    return RewriteStopped(message, stop.reason, stop.trail, tuple(dict.fromkeys(names)))
 
 
 def _name_of(rule: Rule | None) -> str:
     return rule.name if rule is not None else "?"
 
 
-def _short(expr: Expr) -> str:
-    from .evaluate import describe
-
-    return describe(expr)
-
-
 def simplify(expr: Expr, rules: Iterable[Rule] = DEFAULT_RULES, *, max_steps: int | None = None) -> Expr:
     """``expr`` rewritten to a fixed point of ``rules``; never larger than ``expr`` (in distinct nodes).
 
-    ``max_steps`` bounds the number of rewrites (default: 10,000 plus 100 per
+    ``max_steps`` bounds the number of rewrites (default: 10,000 plus 10 per
     node of ``expr``); RewriteLimitError when the rules cycle or exceed it.
     """
     table = _prepare(expr, rules, "simplify")
@@ -123,7 +116,7 @@ def simplify(expr: Expr, rules: Iterable[Rule] = DEFAULT_RULES, *, max_steps: in
 
 
 def _fuel(size: int) -> int:
-    return DEFAULT_FUEL + 100 * size
+    return DEFAULT_FUEL + FUEL_PER_NODE * size
 
 
 # ---------------------------------------------------------------------------------------------------

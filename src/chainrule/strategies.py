@@ -21,6 +21,7 @@ anything that is not an ``Expr`` as a leaf.  Bounded loops (``fixpoint``,
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -52,16 +53,25 @@ Strategy = Callable[[T], T]
 
 #: How many applications ``fixpoint`` allows by default before it gives up.
 DEFAULT_FUEL = 10_000
+#: ``innermost`` allows DEFAULT_FUEL plus this many rewrites per distinct node of its input by default.
+FUEL_PER_NODE = 10
 
 
 class RewriteStopped(RewriteLimitError):
     """A bounded rewrite gave up: ``reason`` is "cycle" or "fuel"; ``trail`` holds the (before, after)
-    rewrites that cycled, or the most recent ones."""
+    rewrites that cycled, or the most recent ones; ``rules`` names the rules behind them, when known."""
 
-    def __init__(self, message: str, reason: str, trail: tuple[tuple[Any, Any], ...] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        reason: str,
+        trail: tuple[tuple[Any, Any], ...] = (),
+        rules: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.reason = reason
         self.trail = trail
+        self.rules = rules
 
 
 def unchanged(old: object, new: object) -> bool:
@@ -296,7 +306,7 @@ def innermost(
     each distinct node (of the input, and of every rewrite's result) is
     normalised once and remembered, so a shared subexpression costs one
     normalisation and a rewrite's unchanged parts cost nothing.  ``fuel``
-    bounds the number of rewrites (default: 10,000 plus 100 per input
+    bounds the number of rewrites (default: 10,000 plus 10 per input
     node); a rewrite that leads back to an expression still being
     normalised is a cycle.  Both raise ``RewriteStopped`` (a
     ``RewriteLimitError``) at once.  ``on_step(before, after)`` is called
@@ -313,14 +323,10 @@ def innermost(
     def normalise(root: Any) -> Any:
         if not isinstance(root, Expr):
             return fixpoint(rule, DEFAULT_FUEL if fuel is None else fuel)(root)
-        budget = fuel if fuel is not None else DEFAULT_FUEL + 100 * _size(root)
+        budget = fuel if fuel is not None else DEFAULT_FUEL + FUEL_PER_NODE * count_nodes(root)
         return _normalise(root, rule, budget, on_step, on_reuse)
 
     return normalise
-
-
-def _size(root: Expr) -> int:
-    return count_nodes(root)
 
 
 def _normalise(
@@ -333,13 +339,13 @@ def _normalise(
     # memo: node -> its normal form; every normal form maps to itself.
     memo: dict[Expr, Expr] = {}
     # Nodes whose normal form is being computed as the normal form of another node (an "alias"),
-    # with the rewrite that led there: the open chain of rewrites, for cycle detection and reports.
-    active: dict[Expr, tuple[Expr, Expr] | None] = {}
+    # with the number of rewrites made before: the open chain, for cycle detection and reports.
+    active: dict[Expr, int] = {}
     # The work stack holds nodes to normalise, and (node, target) pairs: "node's normal form is target's".
     stack: list[Any] = [root]
     push, pop = stack.append, stack.pop
     steps = 0
-    recent: list[tuple[Expr, Expr]] = []
+    recent: deque[tuple[int, Expr, Expr]] = deque(maxlen=_REMEMBERED)
     original: set[Expr] = set(postorder(root)) if on_reuse is not None else set()
     while stack:
         item = stack[-1]
@@ -354,7 +360,7 @@ def _normalise(
             pop()
             continue
         if node in active:
-            raise _cycle(node, active)
+            raise _cycle(node, active[node], recent)
         kids = node._kids
         ready = True
         for kid in reversed(kids):  # the leftmost child on top: derivations read left to right
@@ -378,7 +384,7 @@ def _normalise(
                         on_reuse(rebuilt, found)
                     memo[node] = found
                 else:
-                    active[node] = None
+                    active[node] = steps
                     push((node, rebuilt))
                     push(rebuilt)
                 break
@@ -388,33 +394,36 @@ def _normalise(
                 memo[node] = node
                 continue
             steps += 1
+            recent.append((steps, node, new))
             if on_step is not None:
                 on_step(node, new)
             if steps > budget:
-                recent.append((node, new))
                 raise _out_of_fuel(budget, recent)
-            if steps > budget - 64:
-                recent.append((node, new))
             found = memo.get(new)
             if found is not None:
                 if on_reuse is not None and found is not new:
                     on_reuse(new, found)
                 memo[node] = found
             else:
-                active[node] = (node, new)
+                active[node] = steps - 1
                 push((node, new))
                 push(new)
     return memo[root]
 
 
-def _cycle(node: Expr, active: dict[Expr, tuple[Expr, Expr] | None]) -> RewriteStopped:
-    chain_ = list(active)
-    start = chain_.index(node)
-    trail = tuple(step for key in chain_[start:] if (step := active[key]) is not None)
+#: How many recent rewrites ``innermost`` keeps for its reports.
+_REMEMBERED = 256
+
+
+def _cycle(node: Expr, since: int, recent: deque[tuple[int, Expr, Expr]]) -> RewriteStopped:
+    trail = tuple((before, after) for number, before, after in recent if number > since)
     return RewriteStopped(
-        f"the rules cycle: {len(trail)} rewrites lead back to where they started", "cycle", trail
+        f"the rules cycle: {len(trail)} rewrites lead back to an expression still being rewritten",
+        "cycle",
+        trail,
     )
 
 
-def _out_of_fuel(budget: int, recent: list[tuple[Expr, Expr]]) -> RewriteStopped:
-    return RewriteStopped(f"no fixed point after {budget} rewrites", "fuel", tuple(recent))
+def _out_of_fuel(budget: int, recent: deque[tuple[int, Expr, Expr]]) -> RewriteStopped:
+    trail = tuple((before, after) for _, before, after in list(recent)[-64:])
+    return RewriteStopped(f"no fixed point after {budget} rewrites", "fuel", trail)

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from .nodes import Expr
 
-__all__ = ["fold", "fold_cases", "postorder", "count_nodes", "tree_size"]
+__all__ = ["count_nodes", "fold", "fold_cases", "postorder", "tree_size", "tree_size_at_most"]
 
 R = TypeVar("R")
 
@@ -121,3 +121,15 @@ def _size(node: Expr, *sizes: int) -> int:
 def tree_size(expr: Expr) -> int:
     """Nodes in the tree the DAG stands for (shared parts counted every time they occur)."""
     return fold_cases(expr, lambda kind: _size)
+
+
+def tree_size_at_most(expr: Expr, limit: int) -> bool:
+    """Whether the tree form has at most ``limit`` nodes, found without walking past the limit."""
+    budget = limit
+    stack = [expr]
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return False
+        stack.extend(stack.pop()._kids)
+    return True
