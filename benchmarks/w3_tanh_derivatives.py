@@ -36,7 +36,7 @@ def rows(orders: tuple[int, ...]) -> list[Row]:
     top = max(orders)
     return [
         *(Row(f"n{n}", f"n = {n}: time, tree/distinct nodes") for n in orders),
-        Row("sympy_simplify", f"n = {top}: SymPy diff + simplify (one run)"),
+        Row("sympy_simplify", f"n = {top}: SymPy simplify of its derivative (one run)"),
         Row("values", f"dⁿ/dxⁿ tanh at x = 0.3, n = 1..{top}", "values"),
     ]
 
