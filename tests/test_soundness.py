@@ -88,3 +88,9 @@ def test_check_rewrite_has_nothing_to_check_where_the_original_fails() -> None:
 )
 def test_bounds_used_for_side_conditions(text: str, low: float, high: float) -> None:
     assert bounds(parse(text)) == (low, high)
+
+
+def test_a_folded_constant_equal_to_a_matched_one_still_counts_as_rounded() -> None:
+    # 1 + (1e308 + x) -> (1 + 1e308) + x folds to the very Const(1e308) that ?b matched.
+    rule = next(r for r in DEFAULT_RULES if r.name == "plus-plus")
+    assert_sound(rule, max_examples=150, seed=69)
