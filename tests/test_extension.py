@@ -72,7 +72,7 @@ def test_user_node_is_interned_and_shows() -> None:
     assert Sin(2).x == Const(2)  # numbers are wrapped by the converter
     assert show(Sin(x) * 2) == "(sin(x) * 2)"
     assert str(Sin(x)) == "sin(x)"
-    assert repr(Sin(x)) == "Sin(x=Var('x'))"  # attrs' own repr for user classes
+    assert repr(Sin(x)) == "Sin(Var('x'))"  # the library's repr, not attrs' recursive one
 
 
 def test_user_node_evaluates_and_differentiates() -> None:
@@ -104,3 +104,26 @@ def test_unregistered_node_type_names_what_is_missing() -> None:
 
     with pytest.raises(NotImplementedError, match="Tan"):
         evaluate(Tan(Var("x")), {"x": 1.0})
+
+
+def test_user_node_chain_of_depth_100000() -> None:
+    # attrs' generated __eq__/__hash__/__repr__ would recurse; interned nodes use identity instead.
+    e: Expr = Var("x")
+    for _ in range(100_000):
+        e = Sin(e)
+    assert hash(e) == hash(e) and e == e
+    assert evaluate(e, {"x": 1.0}) == pytest.approx(0.00547696985405864)
+    assert repr(e).startswith("Sin(Sin(")
+    assert evaluate(diff(e, "x"), {"x": 0.0}) == pytest.approx(1.0)
+
+
+def test_lambdify_of_user_nodes_shares_one_helper_per_case() -> None:
+    from chainrule import lambdify
+
+    e: Expr = Var("x")
+    for _ in range(50):
+        e = Sin(e) * Cos(e)
+    f = lambdify(e, ["x"])
+    helpers = f.source.splitlines()[0]
+    assert "_f0" in helpers and "_f1" in helpers and "_f2" not in helpers  # one per case, not per node
+    assert f(0.3) == pytest.approx(evaluate(e, {"x": 0.3}))

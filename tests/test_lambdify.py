@@ -352,3 +352,10 @@ def test_generated_source_does_not_depend_on_hash_seed() -> None:
         for seed in ("1", "2", "3")
     }
     assert len(sources) == 1
+
+
+@pytest.mark.parametrize("unused", [float("inf"), 10**400, "abc"])
+def test_unused_arguments_are_ignored_like_evaluate_does(unused: object) -> None:
+    y = Var("y")
+    f = lambdify(y, ["x", "y"])
+    assert f(unused, 1) == evaluate(y, {"x": unused, "y": 1}) == 1.0

@@ -189,3 +189,11 @@ def test_user_node_types_print_generically_and_can_register_cases() -> None:
 def test_mul_sum_exp_log_nodes_all_render() -> None:
     e = Mul(Sum(x, Const(1)), Exp(Log(y)))
     assert to_latex(e) == r"\left(x + 1\right) \cdot e^{\log\left(y\right)}"
+
+
+@pytest.mark.parametrize("name", ["_", "_x", "__import__"])
+def test_latex_names_without_a_base_letter_keep_the_whole_name(name: str) -> None:
+    from chainrule.printers import to_latex
+
+    text = to_latex(Var(name))
+    assert text.startswith("\\mathrm{") and "\\_" in text

@@ -111,3 +111,17 @@ def test_parse_show_round_trip(e: Expr) -> None:
 @given(expressions(("x",)))
 def test_str_equals_show(e: Expr) -> None:
     assert str(e) == show(e)
+
+
+@pytest.mark.parametrize("name", ["a·b", "x\u0301", "℘", "℮x", "ᢅ", "x_1", "é"])
+def test_every_identifier_round_trips(name: str) -> None:
+    assert name.isidentifier()
+    assert parse(show(Var(name))) == Var(name)
+    assert parse(f"2 * {name}") == Mul(Const(2), Var(name))
+
+
+@pytest.mark.parametrize(("text", "position"), [("²", 0), ("x²", 1), ("1 + a²b", 5)])
+def test_characters_that_are_word_but_not_identifier_characters(text: str, position: int) -> None:
+    with pytest.raises(ParseError) as info:
+        parse(text)
+    assert info.value.position == position

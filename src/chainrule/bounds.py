@@ -126,7 +126,15 @@ def _tanh(node: Expr, x: Interval) -> Interval:
     return (math.tanh(x[0]), math.tanh(x[1]))
 
 
-bounds_node.add((Const,), lambda node: (float(node.value), float(node.value)))
+def _const(node: Const) -> Interval:
+    try:
+        value = float(node.value)
+    except OverflowError:  # an int beyond float range: prove nothing about it
+        return (-INF, INF)
+    return (value, value)
+
+
+bounds_node.add((Const,), _const)
 bounds_node.add((Sum,), _sum)
 bounds_node.add((Sub,), _sub)
 bounds_node.add((Mul,), _mul)

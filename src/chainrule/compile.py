@@ -104,6 +104,8 @@ class _Codegen:
         self.parameter_names = set(parameters.values())
         self.lines: list[str] = []
         self.constants: dict[str, object] = {}
+        self.case_names: dict[int, str] = {}  # one helper per user case, however many nodes use it
+        self.user_nodes: list[Expr] = []  # passed in as one tuple, indexed
         self.location: dict[Expr, str] = {}
         self.registers: set[str] = set()
         self.free: list[str] = []
@@ -185,8 +187,11 @@ class _Codegen:
                 for position in _ABSORBING.get(kind, ()):
                     self.check(kids[position])
             else:  # a user's node type: call its evaluate case, passed in as a constant
-                function = self.constant("f", case)
-                subject = self.constant("n", node)
+                function = self.case_names.get(id(case)) or self.case_names.setdefault(
+                    id(case), self.constant("f", case)
+                )
+                subject = f"_nodes[{len(self.user_nodes)}]"
+                self.user_nodes.append(node)
                 text = f"_float({function}({', '.join([subject, *operands])}))"
                 for kid in kids:
                     self.check(kid)
@@ -251,10 +256,16 @@ def lambdify(
 
     fast: Callable[..., Any] = slow
 
+    used = {node.name for node in order if type(node) is Var}
+
     def fallback(*values: object) -> Any:
         if all(type(value) is float for value in values):
             return slow(*values)  # floats that failed: let evaluate name the failing subexpression
-        return fast(*(_number(name, value) for name, value in zip(names, values, strict=True)))
+        # Like evaluate, judge only the arguments the expressions use; pass the rest as 0.0.
+        checked = [
+            _number(name, value) if name in used else 0.0 for name, value in zip(names, values, strict=True)
+        ]
+        return fast(*checked)
 
     source, constants = _generate(kind, outputs, keys, names, parameters, order)
     namespace: dict[str, Any] = {}
@@ -289,6 +300,8 @@ def _generate(
     signature = ", ".join(parameters[name] for name in names)
     try:
         code.compile_nodes(order, outputs)
+        if code.user_nodes:
+            code.constants["_nodes"] = tuple(code.user_nodes)
     except OverflowError:  # a constant too large for a float: evaluate reports it on every call
         body = [f"return _fallback({signature})"]
     else:

@@ -121,6 +121,8 @@ class _Interning(type):
                 table[key] = ref
                 return node
         # Any other class: attrs builds (and validates) the node, then it is interned.
+        if not cls.__dict__.get("_identity_ensured"):
+            _ensure_identity(cls)
         node = super().__call__(*args, **kwargs)
         values = tuple(getattr(node, name) for name in cls._field_names)  # type: ignore[attr-defined]
         key = tuple(_key_part(value) for value in values)
@@ -139,6 +141,26 @@ class _Interning(type):
     def interned(cls) -> int:
         """How many live nodes of this class the intern table holds."""
         return len(cls._intern_table)
+
+
+def _ensure_identity(cls: Any) -> None:
+    """Give a user's node class identity equality, hashing and our repr in place of attrs' generated ones.
+
+    Interning makes identity the structural comparison; attrs' generated
+    ``__eq__``/``__hash__``/``__repr__`` would recurse into the children and
+    overflow the stack on a deep chain of the user's nodes.
+    """
+    for name, replacement in (
+        ("__eq__", object.__eq__),
+        ("__ne__", object.__ne__),
+        ("__hash__", object.__hash__),
+        ("__repr__", Expr.__repr__),
+    ):
+        method = cls.__dict__.get(name)
+        code = getattr(method, "__code__", None)
+        if code is not None and code.co_filename.startswith("<attrs generated"):
+            setattr(cls, name, replacement)
+    type.__setattr__(cls, "_identity_ensured", True)
 
 
 def _positional(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:

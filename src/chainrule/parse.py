@@ -73,13 +73,33 @@ def tokenize(text: str) -> Iterator[Token]:
     while position < length:
         found = _TOKEN.match(text, position)
         if found is None:
-            raise _error(f"unexpected character {text[position]!r}", position, text)
-        kind = found.lastgroup
-        assert kind is not None
+            if not text[position].isidentifier():
+                raise _error(f"unexpected character {text[position]!r}", position, text)
+            kind, end = "name", position + 1  # a start character the regex's \w does not know
+        else:
+            kind, end = found.lastgroup or "", found.end()
+        if kind == "name":
+            end = _name_end(text, position, end)
         if kind != "space":
-            yield Token(kind, found.group(), position)
-        position = found.end()
+            yield Token(kind, text[position:end], position)
+        position = end
     yield Token("end", "", length)
+
+
+def _name_end(text: str, start: int, end: int) -> int:
+    r"""Where the identifier starting at ``start`` ends, by Python's own rules (``str.isidentifier``).
+
+    The regex finds most of it; Unicode continuation characters outside ``\w``
+    (a middle dot, combining marks) extend it; a character ``\w`` accepts but
+    identifiers do not (a superscript two) is an error at its position.
+    """
+    while end < len(text) and ("a" + text[end]).isidentifier():
+        end += 1
+    name = text[start:end]
+    if not name.isidentifier():
+        bad = next(i for i in range(start, end) if not text[start : i + 1].isidentifier())
+        raise _error(f"unexpected character {text[bad]!r}", bad, text)
+    return end
 
 
 def _number(token: Token, text: str, negative: bool, start: int) -> Const:

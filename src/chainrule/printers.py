@@ -82,6 +82,8 @@ _GREEK = frozenset(
 def latex_name(name: str) -> str:
     """A variable name as LaTeX: ``w11`` -> ``w_{11}``, ``x_max`` -> ``x_{max}``, ``alpha`` -> ``\\alpha``."""
     base, _, subscript = name.partition("_")
+    if not base:  # "_", "_x", "__import__": no base letter to hang a subscript on
+        return "\\mathrm{" + name.replace("_", "\\_") + "}"
     if not subscript:
         found = re.fullmatch(r"([^\W\d_]+)(\d+)", name)
         if found:
