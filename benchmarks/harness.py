@@ -451,6 +451,20 @@ def _collect(steps: Sequence[Step], mode: Mode, receive: Connection, pid: int) -
 # --- checks ----------------------------------------------------------------------------------------
 
 
+def check_simplified(table: Table, row: str, what: str, *, rel: float, abs_tol: float) -> None:
+    """chainrule's cell in ``row`` holds (f, raw derivative, simplified derivative): the last two must agree."""
+    cell = table.cell(row, "chainrule")
+    if cell is not None and cell.values is not None and len(cell.values) == 3:
+        raw, simple = cell.values[1], cell.values[2]
+        table.checks.append(
+            Check(
+                row,
+                math.isclose(raw, simple, rel_tol=rel, abs_tol=abs_tol),
+                f"chainrule simplified {what} vs raw: {simple!r} vs {raw!r}",
+            )
+        )
+
+
 def check_values(table: Table, row: str, *, rel: float = 1e-9, abs_tol: float = 1e-12) -> None:
     """Compare every system's numbers in ``row`` with chainrule's (or the first system's)."""
     found = {s: c.values for s, c in table.cells.get(row, {}).items() if c.values is not None}

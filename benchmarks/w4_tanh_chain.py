@@ -19,12 +19,12 @@ import peers
 from adapters import Symbolic
 from harness import (
     Cell,
-    Check,
     Context,
     Deadline,
     Row,
     Step,
     Table,
+    check_simplified,
     check_values,
     deadline,
     measure,
@@ -233,24 +233,11 @@ def run(ctx: Context) -> Table:
                 stopped = f"not run: depth {depth:,} failed"
     for depth in depths:
         check_values(table, f"values@{depth}", rel=1e-8)
-        _check_simplified(table, depth)
+        check_simplified(table, f"values@{depth}", "f′", rel=1e-9, abs_tol=1e-300)
     slopes = _exponents(table, depths)
     table.notes.append("SymPy uses real symbols here: with default symbols it cannot build the chain.")
     _targets(ctx, table, depths, slopes)
     return table
-
-
-def _check_simplified(table: Table, depth: int) -> None:
-    cell = table.cell(f"values@{depth}", "chainrule")
-    if cell is not None and cell.values is not None and len(cell.values) == 3:
-        raw, simple = cell.values[1], cell.values[2]
-        table.checks.append(
-            Check(
-                f"values@{depth}",
-                math.isclose(raw, simple, rel_tol=1e-9, abs_tol=1e-300),
-                f"chainrule simplified f′ vs raw f′: {simple!r} vs {raw!r}",
-            )
-        )
 
 
 def _exponents(table: Table, depths: Sequence[int]) -> dict[str, float]:

@@ -24,6 +24,7 @@ from harness import (
     Row,
     Step,
     Table,
+    check_simplified,
     check_values,
     deadline,
     measure,
@@ -216,7 +217,7 @@ def run(ctx: Context) -> Table:
                 failed_at = size
     for size in sizes:
         check_values(table, f"values@{size}", rel=1e-8)
-        _check_simplified(table, size)
+        check_simplified(table, f"values@{size}", "∂f/∂x", rel=1e-8, abs_tol=1e-12)
         reference = rx.float_value(programs[size])
         ours = table.cell(f"values@{size}", "chainrule")
         if ours is not None and ours.values:
@@ -233,19 +234,6 @@ def run(ctx: Context) -> Table:
     )
     _targets(table, max(sizes))
     return table
-
-
-def _check_simplified(table: Table, size: int) -> None:
-    cell = table.cell(f"values@{size}", "chainrule")
-    if cell is not None and cell.values is not None and len(cell.values) == 3:
-        raw, simple = cell.values[1], cell.values[2]
-        table.checks.append(
-            Check(
-                f"values@{size}",
-                math.isclose(raw, simple, rel_tol=1e-8, abs_tol=1e-12),
-                f"chainrule simplified ∂f/∂x vs raw: {simple!r} vs {raw!r}",
-            )
-        )
 
 
 def _targets(table: Table, size: int) -> None:
