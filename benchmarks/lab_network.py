@@ -13,17 +13,14 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-PARAMS = ("w11", "w12", "b1", "w21", "w22", "b2", "v1", "v2", "c")
-INPUTS = ("x1", "x2", "y")
+from chainrule.network import FIVE_POINTS, PARAMETERS, TARGET
+from chainrule.network import INPUTS as NETWORK_INPUTS
 
+# The parameter order and the data set are the library's own (chainrule.network).
+PARAMS = PARAMETERS
+INPUTS = (*NETWORK_INPUTS, TARGET)
 #: The five points: the origin is class 1, the four corners class 0.
-DATA = (
-    ((0.0, 0.0), 1.0),
-    ((1.0, 1.0), 0.0),
-    ((1.0, -1.0), 0.0),
-    ((-1.0, 1.0), 0.0),
-    ((-1.0, -1.0), 0.0),
-)
+DATA = FIVE_POINTS
 
 #: A fixed, asymmetric start (symmetric hidden units would learn the same thing) from which the
 #: schedule below separates the five points (mean loss 0.71 -> 0.002).

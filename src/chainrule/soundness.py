@@ -16,7 +16,7 @@ cause, and no more.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .dispatch import resolve
 from .errors import EvaluationError
@@ -52,6 +52,7 @@ def rounding_bound(expr: Expr, env: Mapping[str, float], exact: Mapping[Expr, fl
     """``(value, error)``: the value of ``expr`` and a bound on its rounding error, taking the
     subexpressions in ``exact`` as exact (with the given values)."""
     memo: dict[Expr, tuple[float, float]] = {node: (value, 0.0) for node, value in exact.items()}
+    cases: dict[type, Callable[..., float]] = {}
 
     def visit(node: Expr, kids: list[tuple[float, float]]) -> tuple[float, float]:
         if isinstance(node, Var):
@@ -59,7 +60,7 @@ def rounding_bound(expr: Expr, env: Mapping[str, float], exact: Mapping[Expr, fl
         if isinstance(node, Const):
             value = float(node.value)
             return value, UNIT * abs(value)  # a computed constant was rounded once
-        case = resolve(evaluate_node, type(node))
+        case = cases.get(type(node)) or cases.setdefault(type(node), resolve(evaluate_node, type(node)))
         values = [v for v, _ in kids]
         result = float(case(node, *values))
         error = 2 * UNIT * abs(result) + TINY
