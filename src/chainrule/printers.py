@@ -158,9 +158,26 @@ def _binary(symbol: str, left: int, right: int) -> Callable[..., Template]:
 _product = _binary(" \\cdot ", NEGATION, ATOM)
 
 
+def _starts_with_sign_or_digit(node: Expr) -> bool:
+    # Follows the left spine of unparenthesised products to the first printed token.
+    while True:
+        kind = type(node)
+        if kind is Const:
+            return True
+        if kind is not Mul or _is_negation(node):
+            return kind is Mul
+        node = node.x
+        if type(node) in (Sum, Sub):
+            return False
+
+
 def _mul_latex(node: Mul, precedence: Callable[[Expr], int]) -> Template:
     if _is_negation(node):
-        return ["-", *_wrap(node.y, PRODUCT, precedence)]
+        # "--x" or "-2 \\cdot y" would misread; "-x \\cdot y" for -(x·y) is the usual reading.
+        operand = node.y
+        if precedence(operand) < PRODUCT or _starts_with_sign_or_digit(operand):
+            return ["-\\left(", operand, "\\right)"]
+        return ["-", operand]
     return _product(node, precedence)
 
 
