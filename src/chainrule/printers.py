@@ -166,7 +166,7 @@ def _starts_with_sign_or_digit(node: Expr) -> bool:
             return True
         if kind is not Mul or _is_negation(node):
             return kind is Mul
-        node = node.x
+        node = node._kids[0]
         if type(node) in (Sum, Sub):
             return False
 
