@@ -34,6 +34,8 @@ def diff(expr: Expr, var: str | Var) -> Expr:
 
     def case_for(kind: type) -> Callable[..., Expr]:
         case = resolve(diff_node, kind)
+        if getattr(kind, "_plain_children", False) and len(kind._field_names) == 2:  # type: ignore[attr-defined]
+            return lambda node, dx, dy: case(node, wrt, dx, dy)  # no argument tuple for the common case
         return lambda node, *derivatives: case(node, wrt, *derivatives)
 
     return fold_cases(expr, case_for)

@@ -55,13 +55,26 @@ def _table(rules: tuple[Rule, ...]) -> _Table:
 def _prepare(expr: Expr, rules: Iterable[Rule], who: str) -> _Table:
     if not isinstance(expr, Expr):
         raise TypeError(f"{who} expects an expression, got {type(expr).__name__}")
+    if type(rules) is tuple:
+        # The same tuple again (DEFAULT_RULES, usually): checked and indexed already.
+        seen = _recent.get(id(rules))
+        if seen is not None and seen[0] is rules:
+            return seen[1]
     if isinstance(rules, Rule | str) or not isinstance(rules, Iterable):
         raise TypeError(f"{who}: rules must be a sequence of Rule (e.g. DEFAULT_RULES + load_rules(path))")
     table = tuple(rules)
     for rule in table:
         if not isinstance(rule, Rule):
             raise TypeError(f"{who}: rules must be Rule objects, got {type(rule).__name__}: {rule!r:.80}")
-    return _table(table)
+    prepared = _table(table)
+    if type(rules) is tuple:
+        if len(_recent) >= 32:
+            _recent.clear()
+        _recent[id(rules)] = (rules, prepared)  # holds the tuple, so its id is not reused meanwhile
+    return prepared
+
+
+_recent: dict[int, tuple[tuple[Rule, ...], _Table]] = {}
 
 
 def _run(
@@ -105,14 +118,25 @@ def simplify(expr: Expr, rules: Iterable[Rule] = DEFAULT_RULES, *, max_steps: in
     node of ``expr``); RewriteLimitError when the rules cycle or exceed it.
     """
     table = _prepare(expr, rules, "simplify")
-    size = count_nodes(expr)
-    fuel = _fuel(size) if max_steps is None else max_steps
-    result = _run(expr, table.full, fuel)
-    if result is expr or table.all_safe or count_nodes(result) <= size:
+    result = _run(expr, table.full, max_steps)
+    if result is expr or table.all_safe or _at_least(expr, count_nodes(result)):
         return result
+    fuel = _fuel(count_nodes(expr)) if max_steps is None else max_steps
     safe = _run(expr, table.safe, fuel)
     again = _run(safe, table.full, fuel)
     return again if count_nodes(again) <= count_nodes(safe) else safe
+
+
+def _at_least(expr: Expr, size: int) -> bool:
+    """Whether ``expr`` has at least ``size`` distinct nodes (counting stops there: results are small)."""
+    seen = {expr}
+    stack = [expr]
+    while stack and len(seen) < size:
+        for kid in stack.pop()._kids:
+            if kid not in seen:
+                seen.add(kid)
+                stack.append(kid)
+    return len(seen) >= size
 
 
 def _fuel(size: int) -> int:

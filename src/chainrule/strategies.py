@@ -323,8 +323,7 @@ def innermost(
     def normalise(root: Any) -> Any:
         if not isinstance(root, Expr):
             return fixpoint(rule, DEFAULT_FUEL if fuel is None else fuel)(root)
-        budget = fuel if fuel is not None else DEFAULT_FUEL + FUEL_PER_NODE * count_nodes(root)
-        return _normalise(root, rule, budget, on_step, on_reuse)
+        return _normalise(root, rule, fuel, on_step, on_reuse)
 
     return normalise
 
@@ -332,7 +331,7 @@ def innermost(
 def _normalise(
     root: Expr,
     rule: Strategy[Any],
-    budget: int,
+    fuel: int | None,
     on_step: Callable[[Any, Any], object] | None,
     on_reuse: Callable[[Any, Any], object] | None,
 ) -> Expr:
@@ -345,6 +344,8 @@ def _normalise(
     stack: list[Any] = [root]
     push, pop = stack.append, stack.pop
     steps = 0
+    # Without a given fuel, the size-dependent part is counted only if the first DEFAULT_FUEL run out.
+    budget = DEFAULT_FUEL if fuel is None else fuel
     recent: deque[tuple[int, Expr, Expr]] = deque(maxlen=_REMEMBERED)
     original: set[Expr] = set(postorder(root)) if on_reuse is not None else set()
     while stack:
@@ -398,7 +399,10 @@ def _normalise(
             if on_step is not None:
                 on_step(node, new)
             if steps > budget:
-                raise _out_of_fuel(budget, recent)
+                if fuel is None and budget == DEFAULT_FUEL:
+                    budget += FUEL_PER_NODE * count_nodes(root)
+                if steps > budget:
+                    raise _out_of_fuel(budget, recent)
             found = memo.get(new)
             if found is not None:
                 if on_reuse is not None and found is not new:

@@ -18,6 +18,7 @@ from typing import Any
 from .match import defaults_only, match_node
 from .nodes import Const, Expr, Var
 from .patterns import PatternVar
+from .rulecode import compiled
 from .rules import Rule
 from .strategies import Strategy, do_one, identity
 
@@ -96,12 +97,30 @@ class _ByChildren:
     def __call__(self, expr: Expr) -> Expr:
         if match_node.generation != self.generation:  # a matching case was registered: let match judge
             return self.everything(expr)
-        key = self.shape(expr)
+        kids = expr._kids
+        if len(kids) == 2:  # shape(), inline: this runs for every node simplify visits
+            a, b = kids
+            first, second = self.constants
+            key: Shape = (
+                type(a),
+                first.get(a.value) if isinstance(a, Const) else None,
+                type(b),
+                second.get(b.value) if isinstance(b, Const) else None,
+            )
+        else:
+            key = self.shape(expr)
         entry = self.by_shape.get(key)
         if entry is None:
-            fitting = [rule.rewriter() for rule in self.rules if _fits(rule, key)]
-            entry = self.by_shape[key] = do_one(*fitting) if fitting else identity
+            fitting = [compiled(rule) or rule.rewriter() for rule in self.rules if _fits(rule, key)]
+            entry = self.by_shape[key] = _first_of(fitting)
         return entry(expr)
+
+
+def _first_of(rewrites: list[Strategy[Expr]]) -> Strategy[Expr]:
+    """``do_one`` of ``rewrites``, without its loop where there is one rule or none."""
+    if not rewrites:
+        return identity
+    return rewrites[0] if len(rewrites) == 1 else do_one(*rewrites)
 
 
 def _fits(rule: Rule, shape: Shape) -> bool:
