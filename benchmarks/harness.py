@@ -212,6 +212,10 @@ def size_text(size: tuple[int, int] | None) -> str:
 # --- timing ----------------------------------------------------------------------------------------
 
 
+#: Warm-up for runs without a setup step: at most this many runs, or this long, after the first.
+_WARM_RUNS, _WARM_SECONDS = 200, 0.05
+
+
 def measure(
     mode: Mode,
     run: Callable[[], Any],
@@ -237,12 +241,18 @@ def measure(
     warm = time.perf_counter() - start
     if warm >= mode.budget or mode.repeats == 0:
         return Cell(seconds=warm, runs=1, size=size), result
-    if setup is None and warm < 1e-3:
-        # The first run may pay one-time costs (caches, compiled rules); size batches by a second.
-        start = time.perf_counter()
-        result = run()
-        warm = min(warm, time.perf_counter() - start)
-    batch = 1 if setup is not None or warm >= 1e-3 else min(10_000, int(2e-3 / max(warm, 1e-7)) + 1)
+    if setup is None:
+        # The first run pays one-time costs (caches, compiled rules, the interpreter specialising
+        # its bytecode): warm up for a while longer, and size batches by the fastest warm run.
+        warming = warm
+        for _ in range(_WARM_RUNS):
+            if warming >= _WARM_SECONDS:
+                break
+            start = time.perf_counter()
+            result = run()
+            elapsed = time.perf_counter() - start
+            warm, warming = min(warm, elapsed), warming + elapsed
+    batch = 1 if setup is not None or warm >= 1e-3 else min(10_000, int(5e-3 / max(warm, 1e-7)) + 1)
     times: list[float] = [warm] if warm > mode.budget / 4 else []
     spent = sum(times)
     while len(times) < mode.repeats and (spent < mode.budget or len(times) < 3):
@@ -265,19 +275,41 @@ def measure(
 
 
 def measure_paired(
-    mode: Mode, runs: dict[str, Callable[[], Any]], *, rounds: int | None = None
+    mode: Mode,
+    runs: dict[str, Callable[[], Any]],
+    *,
+    rounds: int | None = None,
+    setups: dict[str, Callable[[], None]] | None = None,
 ) -> dict[str, tuple[Cell, Any]]:
-    """Time several systems' runs turn about (one warm-up each, then rounds of one run each).
+    """Time several systems' runs turn about (a warm-up each, then rounds of one turn each).
 
     On a shared machine the load changes from second to second; systems
     measured in alternation see the same load, so their ratio is fair even
-    when the absolute times are not.  Medians as in ``measure``.
+    when the absolute times are not.  Medians as in ``measure``; a system
+    with a ``setups`` entry (e.g. clearing SymPy's cache) runs it untimed
+    before each run, and a system without one whose runs take well under a
+    millisecond is timed in a batch of runs per turn, as ``measure`` does.
     """
+    setups = setups or {}
     results: dict[str, Any] = {}
     times: dict[str, list[float]] = {name: [] for name in runs}
-    for warm_up in runs.values():
+    batches: dict[str, int] = {}
+    for name, warm_up in runs.items():
+        setup = setups.get(name)
+        if setup is not None:
+            setup()
         gc.collect()
+        start = time.perf_counter()
         warm_up()
+        warm = warming = time.perf_counter() - start
+        for _ in range(_WARM_RUNS if setup is None else 0):
+            if warming >= _WARM_SECONDS:
+                break
+            start = time.perf_counter()
+            warm_up()
+            elapsed = time.perf_counter() - start
+            warm, warming = min(warm, elapsed), warming + elapsed
+        batches[name] = 1 if setup is not None or warm >= 1e-3 else min(10_000, int(5e-3 / max(warm, 1e-7)) + 1)
     wanted = rounds if rounds is not None else max(mode.repeats, 3)
     spent = 0.0
     while min(len(t) for t in times.values()) < wanted and (
@@ -285,15 +317,20 @@ def measure_paired(
     ):
         for name, run in runs.items():
             results[name] = None  # no result may stay alive into the next run (interning)
+            setup = setups.get(name)
+            if setup is not None:
+                setup()
             gc.collect()
+            batch = batches[name]
             start = time.perf_counter()
-            results[name] = run()
+            for _ in range(batch):
+                results[name] = run()
             elapsed = time.perf_counter() - start
-            times[name].append(elapsed)
+            times[name].append(elapsed / batch)
             spent += elapsed
     return {
         name: (
-            Cell(seconds=statistics.median(times[name]), runs=len(times[name]), note="paired"),
+            Cell(seconds=statistics.median(times[name]), runs=len(times[name]) * batches[name], note="paired"),
             results[name],
         )
         for name in runs

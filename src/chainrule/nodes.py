@@ -191,6 +191,8 @@ class Expr(metaclass=_Interning):
     _field_names: ClassVar[tuple[str, ...]] = ()
     #: Every field is a child node, taken as given: ``cls(*kids)`` rebuilds a node from its children.
     _plain_children: ClassVar[bool] = False
+    #: For classes with plain children: build from child nodes without argument checks (see _maker).
+    _make: ClassVar[Callable[..., Expr]]
     _kids: tuple[Expr, ...]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -203,6 +205,7 @@ class Expr(metaclass=_Interning):
         cls._field_names = tuple(a.name for a in getattr(cls, "__attrs_attrs__", ()))
         cls._direct = None  # a subclass of a direct class goes through attrs until declared direct
         cls._plain_children = False
+        cls._make = cls
 
     # Nodes are immutable and interned, so copying returns the node itself.
     def __copy__(self) -> Expr:
@@ -279,9 +282,76 @@ def _direct(children_only: bool) -> Callable[[type[Expr]], type[Expr]]:
         converters = tuple(field.converter for field in fields)
         cls._direct = (setters, converters, children_only, cls._intern_table, cls._on_death)
         cls._plain_children = children_only
+        if children_only:
+            cls._make = _maker(cls, setters)
         return cls
 
     return declare
+
+
+def _maker(cls: type[Expr], setters: tuple[Any, ...]) -> Callable[..., Any]:
+    """``cls(*kids)`` for kids that are already nodes: the intern lookup and nothing else.
+
+    The engine's own hot paths (rewriting, differentiation) build nodes from
+    nodes only, so they skip the metaclass's argument handling.
+    """
+    table, on_death = cls._intern_table, cls._on_death
+
+    def make(*kids: Expr) -> Any:
+        ref = table.get(kids)
+        if ref is not None:
+            found = ref()
+            if found is not None:
+                return found
+        node = _new_object(cls)
+        for setter, kid in zip(setters, kids, strict=True):
+            setter(node, kid)
+        _set_kids(node, kids)
+        ref = _Ref(node, on_death)
+        ref.key = kids
+        table[kids] = ref
+        return node
+
+    if len(setters) == 2:
+        first, second = setters
+
+        def make2(x: Expr, y: Expr) -> Any:
+            key = (x, y)
+            ref = table.get(key)
+            if ref is not None:
+                found = ref()
+                if found is not None:
+                    return found
+            node = _new_object(cls)
+            first(node, x)
+            second(node, y)
+            _set_kids(node, key)
+            ref = _Ref(node, on_death)
+            ref.key = key
+            table[key] = ref
+            return node
+
+        return make2
+    if len(setters) == 1:
+        (only,) = setters
+
+        def make1(x: Expr) -> Any:
+            key = (x,)
+            ref = table.get(key)
+            if ref is not None:
+                found = ref()
+                if found is not None:
+                    return found
+            node = _new_object(cls)
+            only(node, x)
+            _set_kids(node, key)
+            ref = _Ref(node, on_death)
+            ref.key = key
+            table[key] = ref
+            return node
+
+        return make1
+    return make
 
 
 def _is_number(value: object) -> bool:

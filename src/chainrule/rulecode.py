@@ -49,8 +49,17 @@ class _Writer:
             self.namespace[name] = value
         return name
 
+    #: What a failed test does: leave the function, or (rules chained in one function) go to the next.
+    fail = "return e"
+    indent = "    "
+    #: Whether the function took the root apart (type checked, children in n0, n1, ...) already.
+    root_unpacked = False
+
+    def emit(self, *lines: str) -> None:
+        self.lines.extend(self.indent + line for line in lines)
+
     def fail_unless(self, test: str) -> None:
-        self.lines.append(f"    if not ({test}): return e")
+        self.emit(f"if not ({test}): {self.fail}")
 
 
 _INLINE_KINDS = {
@@ -89,13 +98,14 @@ def _write_match(w: _Writer, lhs: Expr) -> dict[str, str]:
         else:
             if not kind._plain_children or not pattern._kids:
                 raise _Unsupported
-            w.fail_unless(f"type({local}) is {w.constant(kind, 'T')}")
             kids = []
             for child in pattern._kids:
                 kids.append(f"n{fresh}")
                 todo.append((child, f"n{fresh}"))
                 fresh += 1
-            w.lines.append(f"    {', '.join(kids)}, = {local}._kids")
+            if local != "e" or not w.root_unpacked:
+                w.fail_unless(f"type({local}) is {w.constant(kind, 'T')}")
+                w.emit(f"{', '.join(kids)}, = {local}._kids")
     return bound
 
 
@@ -118,7 +128,7 @@ def _write_build(w: _Writer, rhs: Expr, bound: dict[str, str]) -> str:
         elif kind._plain_children and node._kids:
             local = f"b{len(built)}"
             args = ", ".join(built[kid] for kid in node._kids)
-            w.lines.append(f"    {local} = {w.constant(kind, 'T')}({args})")
+            w.emit(f"{local} = {w.constant(kind._make, 'M')}({args})")
             built[node] = local
         else:
             raise _Unsupported
@@ -135,23 +145,23 @@ def _write_fold(w: _Writer, block: Expr, bound: dict[str, str], local: str) -> s
     w.namespace["compute"] = compute
     general = [
         f"{local} = compute({w.constant(inside, 'X')}, bindings)",
-        f"if {local} is None: return e",
+        f"if {local} is None: {w.fail}",
     ]
     operator = _INT_FOLDS.get(type(inside))
     operands = inside._kids
     if operator is None or any(type(kid) is not PatternVar for kid in operands):
-        w.lines += ["    " + line for line in general]
+        w.emit(*general)
         return local
     a, b = (bound[kid.name] + ".value" for kid in operands)
     w.namespace["LARGEST"] = _LARGEST_INT
-    w.lines += [
-        f"    if type({a}) is int and type({b}) is int:",
-        f"        {local} = {a} {operator} {b}",
-        f"        if not -LARGEST <= {local} <= LARGEST: return e",
-        f"        {local} = Const({local})",
-        "    else:",
-        *("        " + line for line in general),
-    ]
+    w.emit(
+        f"if type({a}) is int and type({b}) is int:",
+        f"    {local} = {a} {operator} {b}",
+        f"    if not -LARGEST <= {local} <= LARGEST: {w.fail}",
+        f"    {local} = Const({local})",
+        "else:",
+        *("    " + line for line in general),
+    )
     return local
 
 
@@ -159,40 +169,73 @@ def _write_fold(w: _Writer, block: Expr, bound: dict[str, str], local: str) -> s
 _LARGEST_INT = int(sys.float_info.max)
 
 
-def _source(rule: Rule, w: _Writer) -> str:
+def _write_rule(w: _Writer, rule: Rule) -> None:
     bound = _write_match(w, rule.lhs)
     needs_bindings = bool(rule.conditions) or any(type(n) is Computed for n in postorder(rule.rhs))
     if needs_bindings:
         pairs = ", ".join(f"{w.constant(name, 'S')}: {local}" for name, local in bound.items())
-        w.lines.append(f"    bindings = {{{pairs}}}")
+        w.emit(f"bindings = {{{pairs}}}")
         for condition in rule.conditions:
             w.fail_unless(f"{w.constant(condition, 'C')}.holds(bindings)")
-    w.lines.append(f"    return {_write_build(w, rule.rhs, bound)}")
+    result = _write_build(w, rule.rhs, bound)
+    if w.fail == "return e":
+        w.emit(f"return {result}")
+    else:  # as do_one: a rule that gives the node back unchanged lets the next one try
+        w.emit(f"if {result} is not e: return {result}", "break")
+
+
+def _source(rules: tuple[Rule, ...], w: _Writer) -> str:
+    """One function trying ``rules`` in order: each rule's tests in a block a failed test leaves."""
+    if len(rules) == 1:
+        _write_rule(w, rules[0])
+        return "def rewrite(e):\n" + "\n".join(w.lines) + "\n"
+    w.fail, w.indent = "break", "        "
+    heads = {type(rule.lhs) for rule in rules}
+    (head,) = heads if len(heads) == 1 else (None,)
+    if head is not None and head is not PatternVar and head._plain_children and rule_kids(rules):
+        # Every rule starts by taking a node of this type apart: do that once.
+        arity = len(rules[0].lhs._kids)
+        w.lines += [
+            f"    if type(e) is not {w.constant(head, 'T')}: return e",
+            f"    {', '.join(f'n{i}' for i in range(arity))}, = e._kids",
+        ]
+        w.root_unpacked = True
+    for rule in rules:
+        w.lines.append("    while True:")
+        _write_rule(w, rule)
+    w.lines.append("    return e")
     return "def rewrite(e):\n" + "\n".join(w.lines) + "\n"
 
 
 _DEFAULT_KINDS = dict(KINDS)
 
 
-def compiled(rule: Rule) -> Rewrite | None:
-    """``rule.rewrite`` as generated straight-line code, or None where only the general matcher will do."""
-    found = _cache.get(rule)
-    if found is not None or rule in _cache:
+def rule_kids(rules: tuple[Rule, ...]) -> bool:
+    """Whether every rule's left side has children, as many as the first's."""
+    arity = len(rules[0].lhs._kids)
+    return arity > 0 and all(len(rule.lhs._kids) == arity for rule in rules)
+
+
+def compiled(*rules: Rule) -> Rewrite | None:
+    """``do_one`` of the rules' rewrites as one generated function, or None where only the general
+    matcher will do (a rule with a node type that has data fields)."""
+    found = _cache.get(rules)
+    if found is not None or rules in _cache:
         return found
     writer = _Writer()
     try:
-        source = _source(rule, writer)
+        source = _source(rules, writer)
     except _Unsupported:
         result: Rewrite | None = None
     else:
-        code = compile(source, f"<rule {len(_cache)}>", "exec")
-        exec(code, writer.namespace)
+        code = compile(source, f"<chainrule rules {len(_cache)}>", "exec")
+        exec(code, writer.namespace)  # the source names only the objects in writer.namespace
         result = writer.namespace["rewrite"]
     if len(_cache) >= _CACHE_LIMIT:
         _cache.clear()
-    _cache[rule] = result
+    _cache[rules] = result
     return result
 
 
 _CACHE_LIMIT = 4096
-_cache: dict[Rule, Rewrite | None] = {}
+_cache: dict[tuple[Rule, ...], Rewrite | None] = {}

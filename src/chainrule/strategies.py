@@ -218,7 +218,7 @@ def rebuild(node: Expr, kids: list[Expr] | tuple[Expr, ...]) -> Expr:
         return node
     cls = type(node)
     if cls._plain_children:
-        return cls(*kids)
+        return cls._make(*kids)
     given = iter(kids)
     fields = {
         name: next(given) if isinstance(value, Expr) else value
@@ -363,32 +363,46 @@ def _normalise(
         if node in active:
             raise _cycle(node, active[node], recent)
         kids = node._kids
-        ready = True
-        for kid in reversed(kids):  # the leftmost child on top: derivations read left to right
-            if kid not in memo:
-                if ready:
-                    ready = False
-                push(kid)
-        if not ready:
-            continue
+        # Children not normalised yet go on the stack, the leftmost on top (derivations read left
+        # to right); otherwise ``normal`` is their normal forms, or None if they are all normal.
+        normal: list[Expr] | None = None
+        if len(kids) == 2:  # the common case, without loops
+            a, b = kids
+            normal_a, normal_b = memo.get(a), memo.get(b)
+            if normal_a is None or normal_b is None:
+                if normal_b is None:
+                    push(b)
+                if normal_a is None:
+                    push(a)
+                continue
+            if normal_a is not a or normal_b is not b:
+                normal = [normal_a, normal_b]
+        elif kids:
+            waiting = False
+            for kid in reversed(kids):
+                if kid not in memo:
+                    push(kid)
+                    waiting = True
+            if waiting:
+                continue
+            if any(memo[kid] is not kid for kid in kids):
+                normal = [memo[kid] for kid in kids]
         pop()
-        for kid in kids:
-            if memo[kid] is not kid:
-                if on_reuse is not None and node not in original:
-                    for stale in dict.fromkeys(k for k in kids if memo[k] is not k):
-                        on_reuse(stale, memo[stale])
-                rebuilt = rebuild(node, [memo[k] for k in kids])
-                # The same node with normal children: normalise that instead.
-                found = memo.get(rebuilt)
-                if found is not None:
-                    if on_reuse is not None and found is not rebuilt:
-                        on_reuse(rebuilt, found)
-                    memo[node] = found
-                else:
-                    active[node] = steps
-                    push((node, rebuilt))
-                    push(rebuilt)
-                break
+        if normal is not None:
+            if on_reuse is not None and node not in original:
+                for stale in dict.fromkeys(k for k in kids if memo[k] is not k):
+                    on_reuse(stale, memo[stale])
+            rebuilt = rebuild(node, normal)
+            # The same node with normal children: normalise that instead.
+            found = memo.get(rebuilt)
+            if found is not None:
+                if on_reuse is not None and found is not rebuilt:
+                    on_reuse(rebuilt, found)
+                memo[node] = found
+            else:
+                active[node] = steps
+                push((node, rebuilt))
+                push(rebuilt)
         else:
             new = rule(node)
             if new is node or new == node:

@@ -74,6 +74,8 @@ class _ByChildren:
                 if type(kid) is Const:
                     self.constants[position].setdefault(kid.value, kid.value)
         self.by_shape: dict[Shape, Strategy[Expr]] = {}
+        # The same entries, for children without constants, keyed by the children's types alone.
+        self.by_types: dict[Any, Strategy[Expr]] = {}
         self.everything = do_one(*(rule.rewriter() for rule in rules))
         self.generation = match_node.generation
 
@@ -98,29 +100,43 @@ class _ByChildren:
         if match_node.generation != self.generation:  # a matching case was registered: let match judge
             return self.everything(expr)
         kids = expr._kids
-        if len(kids) == 2:  # shape(), inline: this runs for every node simplify visits
+        if len(kids) == 2:  # this runs for every node simplify visits: the common arities inline
             a, b = kids
+            a_const, b_const = isinstance(a, Const), isinstance(b, Const)
+            if not (a_const or b_const):  # no constant among the children: their types are the shape
+                entry = self.by_types.get((type(a), type(b)))
+                if entry is not None:
+                    return entry(expr)
             first, second = self.constants
             key: Shape = (
                 type(a),
-                first.get(a.value) if isinstance(a, Const) else None,
+                first.get(a.value) if a_const else None,  # type: ignore[attr-defined]
                 type(b),
-                second.get(b.value) if isinstance(b, Const) else None,
+                second.get(b.value) if b_const else None,  # type: ignore[attr-defined]
             )
         else:
+            if len(kids) == 1:
+                entry = self.by_types.get(type(kids[0]))
+                if entry is not None:
+                    return entry(expr)
             key = self.shape(expr)
         entry = self.by_shape.get(key)
         if entry is None:
-            fitting = [compiled(rule) or rule.rewriter() for rule in self.rules if _fits(rule, key)]
+            fitting = tuple(rule for rule in self.rules if _fits(rule, key))
             entry = self.by_shape[key] = _first_of(fitting)
+            if len(kids) in (1, 2) and not any(issubclass(kind, Const) for kind in key[::2]):
+                self.by_types[key[0] if len(kids) == 1 else (key[0], key[2])] = entry
         return entry(expr)
 
 
-def _first_of(rewrites: list[Strategy[Expr]]) -> Strategy[Expr]:
-    """``do_one`` of ``rewrites``, without its loop where there is one rule or none."""
-    if not rewrites:
+def _first_of(rules: tuple[Rule, ...]) -> Strategy[Expr]:
+    """``do_one`` of the rules' rewrites: one compiled function where the rules allow it."""
+    if not rules:
         return identity
-    return rewrites[0] if len(rewrites) == 1 else do_one(*rewrites)
+    fast = compiled(*rules)
+    if fast is not None:
+        return fast
+    return do_one(*(compiled(rule) or rule.rewriter() for rule in rules))
 
 
 def _fits(rule: Rule, shape: Shape) -> bool:
