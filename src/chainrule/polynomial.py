@@ -53,8 +53,10 @@ def horner(expr: Expr) -> Expr:
     '((x * (2 + x)) - 1)'
     """
     current, size = expr, count_nodes(expr)
+    # A region's Horner form depends on the region alone, so later passes look up what earlier ones wrote.
+    written: dict[Expr, Expr] = {}
     for _ in range(MAX_PASSES):
-        result = _Horner().run(current)
+        result = _Horner(written).run(current)
         if result is current:
             break
         result_size = count_nodes(result)
@@ -175,7 +177,8 @@ def _constant(value: Coefficient) -> Poly:
 class _Horner:
     """One pass's state: polynomials of region nodes, processed atoms and their canonical order."""
 
-    def __init__(self) -> None:
+    def __init__(self, written: dict[Expr, Expr]) -> None:
+        self.written = written  # region as rebuilt -> its Horner form, from this call's earlier passes
         self.poly: dict[Expr, Poly | None] = {}
         self.plain: dict[Expr, Expr] = {}  # a within-cap region node rebuilt over processed atoms
         self.out: dict[Expr, Expr] = {}  # the final form of an atom, a kept node, or an emitted root
@@ -183,6 +186,7 @@ class _Horner:
         self.atoms: dict[Expr, int] = {}
         self.atom_list: list[Expr] = []
         self.fingerprints: dict[Expr, bytes] = {}
+        self.keys: dict[Expr, tuple[int, str, bytes]] = {}
 
     def run(self, root: Expr) -> Expr:
         poly, plain, out, uses = self.poly, self.plain, self.out, self.uses
@@ -231,13 +235,21 @@ class _Horner:
         found = self.out.get(node)
         if found is not None:
             return found
+        plain = self.plain[node]
         if type(node) is Const:
-            result: Expr = node
+            result = plain
         else:
             poly = self.poly[node]
             assert poly is not None
-            candidate = _Writer(self, poly).write()
-            result = candidate if _region_size(candidate) <= self._freed(node) else self.plain[node]
+            freed = self._freed(node)
+            candidate = self.written.get(plain)
+            if candidate is None and _fewest_nodes(poly) > freed:
+                result = plain  # no Horner form could be small enough: do not write one
+            else:
+                if candidate is None:
+                    candidate = self.written[plain] = _Writer(self, poly).write()
+                    self.written[candidate] = candidate  # a Horner form is its own Horner form
+                result = candidate if _region_size(candidate) <= freed else plain
         self.out[node] = result
         return result
 
@@ -263,9 +275,14 @@ class _Horner:
 
     def key(self, atom: Expr) -> tuple[int, str, bytes]:
         """A canonical order of atoms, independent of traversal order: variables by name, then the rest."""
-        if type(atom) is Var:
-            return (0, atom.name, b"")
-        return (1, "", fold_cases(atom, lambda kind: _fingerprint, self.fingerprints))
+        found = self.keys.get(atom)
+        if found is None:
+            if type(atom) is Var:
+                found = (0, atom.name, b"")
+            else:
+                found = (1, "", fold_cases(atom, lambda kind: _fingerprint, self.fingerprints))
+            self.keys[atom] = found
+        return found
 
 
 #: Most nodes counted when weighing one region (beyond it, the region counts as this large).
@@ -338,6 +355,18 @@ def _fingerprint(node: Expr, *kids: bytes) -> bytes:
     for kid in kids:
         digest.update(kid)
     return digest.digest()
+
+
+def _fewest_nodes(poly: Poly) -> int:
+    """A lower bound on the region size of the polynomial's Horner form.
+
+    k terms need k - 1 additions or subtractions, every distinct coefficient
+    magnitude other than 1 a constant (the constant term one even when it is
+    1), and a term of degree 2 or more a product.
+    """
+    magnitudes = {abs(c) for m, c in poly.items() if not m or (c != 1 and c != -1)}
+    products = any(len(m) > 1 or (m and m[0][1] > 1) for m in poly)
+    return max(len(poly) - 1, 0) + len(magnitudes) + products
 
 
 def _region_size(root: Expr) -> int:
