@@ -85,6 +85,14 @@ def test_a_quotient_rule_leftover_cancels() -> None:
     assert h("(x * tanh(y)) / (tanh(y) * tanh(y))") == "(x / tanh(y))"
     assert h("tanh(y) / (tanh(y) * tanh(y) * 3)") == "(1 / (3 * tanh(y)))"
     assert h("(2 * x) / (x * y)") == "(2 / y)"
+    assert h("exp(x) / (exp(x) * exp(x))") == "(1 / exp(x))"
+    # A division by something non-constant stays one (its result is an atom, read alike by every pass).
+    assert h("x + x / x") == "(x + (x / x))"
+    assert h("(x * b) / (b * 3)") == "((b * x) / (3 * b))"
+
+
+def test_a_divisor_that_comes_out_constant_joins_the_region() -> None:
+    assert h("x / (y - y + 2) + x") == "(1.5 * x)"
 
 
 def test_the_eighth_derivative_of_tanh_is_an_odd_polynomial_in_tanh() -> None:

@@ -205,6 +205,9 @@ class _Horner:
             else:
                 atom = rebuild(node, [self._final(k) for k in kids])
                 if type(atom) is Div:
+                    if _is_polynomial_op(atom):  # the divisor came out a nonzero constant: a region node
+                        self._divided(node, atom)
+                        continue
                     atom = _cancel(atom)
                 out[node] = atom
                 index = self.atoms.get(atom)
@@ -213,6 +216,19 @@ class _Horner:
                     self.atom_list.append(atom)
                 poly[node] = {((index, 1),): 1}
         return self._final(root)
+
+    def _divided(self, node: Expr, division: Expr) -> None:
+        """A division whose divisor is a nonzero constant once processed, read like one written so.
+
+        Atoms are never region nodes, so every pass reads an expression the same way.
+        """
+        top, divisor = node._kids[0], division._kids[1]
+        numerator = self.poly[top]
+        found = self.poly[node] = None if numerator is None else _over(numerator, divisor.value)  # type: ignore[attr-defined]
+        if found is None:
+            self.out[node] = division
+        else:
+            self.plain[node] = Div(self.plain[top] if top in self.plain else self.out[top], divisor)
 
     def _read(self, node: Expr) -> Poly | None:
         """The node's polynomial from its children's, or None when a child's is missing or it is too big."""
@@ -317,6 +333,8 @@ def _product(factors: list[Expr]) -> Expr:
 def _cancel(division: Expr) -> Expr:
     """(a * b) / (b * c) as a / c: cancel the non-constant factors the two products share.
 
+    Only while a non-constant divisor is left (a / 1 or a / 3 would be no atom).
+
     Sound where the division is defined: there every cancelled factor is finite
     and nonzero (the quotient rule's (da * b - 0 * a) / (b * b) is da / b).
     """
@@ -342,8 +360,10 @@ def _cancel(division: Expr) -> Expr:
             matched[factor] -= 1
         else:
             kept_bottom.append(factor)
+    if all(type(factor) is Const for factor in kept_bottom):
+        return division  # keep a division by something non-constant, so the result stays an atom
     numerator = _product(kept_top) if kept_top else Const(1)
-    return Div(numerator, _product(kept_bottom)) if kept_bottom else numerator
+    return Div(numerator, _product(kept_bottom))
 
 
 def _fingerprint(node: Expr, *kids: bytes) -> bytes:
