@@ -6,8 +6,12 @@ every maximal region of + - * (and division by a nonzero constant) is read as
 a sparse polynomial over *atoms*, the other subexpressions (variables,
 exp/log/tanh, divisions, users' node types), whose own children are processed
 first.  The polynomial is written back as a recursive Horner scheme with
-shared powers, but only where that has no more distinct nodes than the region
-it replaces, and the whole result is never larger than the input.
+shared powers, but only where that adds no more distinct nodes than it frees
+(region nodes shared with the rest of the DAG free nothing), and the whole
+result is never larger than the input.  A division whose numerator and
+denominator products share factors cancels them (the quotient rule's
+(da * b) / (b * b) is da / b).  Passes repeat, each on the previous result,
+until nothing changes, so horner is idempotent.
 
 Coefficients are Python ints while every constant is an int (exact), floats
 otherwise; a coefficient that overflows, underflows to zero or leaves the float
@@ -450,7 +454,7 @@ class _Writer:
                 rest[m] = c
         if len(with_atom) == 1:
             ((m, c),) = with_atom.items()
-            term, term_negated = self._term(_times_monomial(m, ((atom, low),)), c)
+            term, term_negated = self._term(_merge(m, ((atom, low),)), c)
         else:
             inner, term_negated = self._form(with_atom)
             term = Mul(self._power(atom, low), inner)
@@ -518,14 +522,10 @@ def _divide(m: Monomial, d: Monomial) -> Monomial:
     return tuple(sorted(powers.items()))
 
 
-def _times_monomial(m: Monomial, n: Monomial) -> Monomial:
-    return _merge(m, n)
-
-
 def _splitter(poly: Poly) -> int:
     """The atom occurring in most terms; the highest-ranked among equals (so y + z reads in order)."""
     counts: dict[int, int] = {}
     for m in poly:
         for atom, _ in m:
             counts[atom] = counts.get(atom, 0) + 1
-    return min((-count, -atom) for atom, count in counts.items())[1] * -1
+    return -min((-count, -atom) for atom, count in counts.items())[1]
