@@ -60,6 +60,11 @@ def chainrule_adapter() -> Symbolic:
     )
 
 
+def chainrule_horner() -> Callable[[Any], Any]:
+    """chainrule's horner (Horner form of polynomial regions), applied after simplify where a workload says so."""
+    return chainrule.horner  # type: ignore[no-any-return]
+
+
 def sympy_adapter(sympy: ModuleType, *, real: bool = False) -> Symbolic:
     """SymPy; ``real`` symbols let it build deep tanh chains (default symbols stall on assumptions)."""
     symbols: dict[str, Any] = {}

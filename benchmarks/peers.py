@@ -47,8 +47,8 @@ def versions(found: dict[str, ModuleType]) -> dict[str, str]:
 
 
 def features() -> dict[str, bool]:
-    """Which of chainrule's optional parts have landed (simplify, grad, lambdify)."""
-    return {name: hasattr(chainrule, name) for name in ("simplify", "grad", "lambdify")}
+    """Which of chainrule's optional parts have landed (simplify, grad, lambdify, horner)."""
+    return {name: hasattr(chainrule, name) for name in ("simplify", "grad", "lambdify", "horner")}
 
 
 def sizes(exprs: Any) -> tuple[int, int]:

@@ -17,6 +17,7 @@ from .evaluate import evaluate, evaluate_node
 from .grad import adjoint_node, grad
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .parse import parse
+from .polynomial import horner
 from .printers import to_dot, to_latex
 from .rules import DEFAULT_RULES, Rule, load_rules, parse_rule
 from .show import show, show_node
@@ -55,6 +56,7 @@ __all__ = [
     "to_latex",
     "to_dot",
     "simplify",
+    "horner",
     "explain",
     "Explanation",
     "Step",

@@ -1,0 +1,531 @@
+"""``horner``: collect like terms and powers, and print each polynomial part in Horner form.
+
+The rule table rewrites locally, so it cannot see that a sum of products
+spread over a DAG is, say, an odd polynomial of degree 9 in tanh(x).  Here
+every maximal region of + - * (and division by a nonzero constant) is read as
+a sparse polynomial over *atoms*, the other subexpressions (variables,
+exp/log/tanh, divisions, users' node types), whose own children are processed
+first.  The polynomial is written back as a recursive Horner scheme with
+shared powers, but only where that adds no more distinct nodes than it frees
+(region nodes shared with the rest of the DAG free nothing), and the whole
+result is never larger than the input.  A division whose numerator and
+denominator products share factors cancels them (the quotient rule's
+(da * b) / (b * b) is da / b).  Passes repeat, each on the previous result,
+until nothing changes, so horner is idempotent.
+
+Coefficients are Python ints while every constant is an int (exact), floats
+otherwise; a coefficient that overflows, underflows to zero or leaves the float
+range leaves its region as it was.  A region whose polynomial would exceed
+``MAX_TERMS`` terms (expansion blow-up such as (a+b)(c+d)...) is kept too,
+while its atoms and its smaller subregions are still processed.  Cost: linear
+in distinct nodes for the fixed caps; no recursion over the expression's depth.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import sys
+
+from .nodes import Const, Div, Expr, Mul, Sub, Sum, Var
+from .strategies import rebuild
+from .traverse import count_nodes, fold_cases, postorder
+
+__all__ = ["MAX_PASSES", "MAX_TERMS", "MAX_WEIGHT", "horner"]
+
+#: Most terms a region's polynomial may have before the region is kept as it is.
+MAX_TERMS = 64
+#: Most passes, each over the previous one's result, to reach a fixed point (so horner is idempotent).
+MAX_PASSES = 8
+#: Most atom occurrences (plus one per term) in a region's polynomial.
+MAX_WEIGHT = 1024
+
+#: A product of atoms: (atom index, exponent) pairs sorted by index; () is the constant term.
+Monomial = tuple[tuple[int, int], ...]
+Coefficient = int | float
+Poly = dict[Monomial, Coefficient]
+
+_LARGEST = int(sys.float_info.max)
+_TINY = sys.float_info.min  # below this a product has lost precision (subnormal) or vanished
+
+
+def horner(expr: Expr) -> Expr:
+    """``expr`` with each polynomial region collected and written in Horner form; never larger.
+
+    >>> from chainrule import parse, show
+    >>> show(horner(parse("(x + 1) * (x - 1) + x + x")))
+    '((x * (2 + x)) - 1)'
+    """
+    current, size = expr, count_nodes(expr)
+    # A region's Horner form depends on the region alone, so later passes look up what earlier ones wrote.
+    written: dict[Expr, Expr] = {}
+    for _ in range(MAX_PASSES):
+        result = _Horner(written).run(current)
+        if result is current:
+            break
+        result_size = count_nodes(result)
+        if result_size > size:
+            break
+        current, size = result, result_size
+    return current
+
+
+def _is_polynomial_op(node: Expr) -> bool:
+    """Whether ``node`` belongs to a polynomial region (rather than being an atom of one)."""
+    kind = type(node)
+    if kind is Sum or kind is Sub or kind is Mul or kind is Const:
+        return True
+    if kind is Div:
+        divisor = node._kids[1]
+        return type(divisor) is Const and divisor.value != 0
+    return False
+
+
+# --- coefficients ----------------------------------------------------------------------------------
+
+
+def _fits(value: Coefficient) -> bool:
+    """Whether a computed coefficient is trustworthy: finite and within the float range."""
+    if type(value) is int:
+        return -_LARGEST <= value <= _LARGEST
+    return math.isfinite(value)
+
+
+def _times(a: Coefficient, b: Coefficient) -> Coefficient | None:
+    product = a * b
+    if type(product) is float and (not math.isfinite(product) or abs(product) < _TINY):
+        return None  # overflow, or underflow to a subnormal or zero (a and b are nonzero)
+    return product if _fits(product) else None
+
+
+def _quotient(a: Coefficient, d: Coefficient) -> Coefficient | None:
+    if type(a) is int and type(d) is int and a % d == 0:
+        return a // d
+    quotient = a / d
+    if not math.isfinite(quotient) or abs(quotient) < _TINY:
+        return None
+    return quotient
+
+
+# --- sparse polynomials ----------------------------------------------------------------------------
+
+
+def _weight(poly: Poly) -> int:
+    return sum(1 + len(m) for m in poly)
+
+
+def _bounded(poly: Poly) -> Poly | None:
+    return poly if len(poly) <= MAX_TERMS and _weight(poly) <= MAX_WEIGHT else None
+
+
+def _plus(a: Poly, b: Poly, sign: int) -> Poly | None:
+    total = dict(a)
+    for m, c in b.items():
+        value = total.get(m, 0) + (c if sign > 0 else -c)
+        if not _fits(value):
+            return None
+        if value == 0:
+            total.pop(m, None)
+        else:
+            total[m] = value
+    return _bounded(total)
+
+
+def _merge(m: Monomial, n: Monomial) -> Monomial:
+    """The product of two monomials (exponents of a shared atom add)."""
+    if not m:
+        return n
+    if not n:
+        return m
+    powers = dict(m)
+    for atom, k in n:
+        powers[atom] = powers.get(atom, 0) + k
+    return tuple(sorted(powers.items()))
+
+
+def _times_poly(a: Poly, b: Poly) -> Poly | None:
+    product: Poly = {}
+    for m, c in a.items():
+        for n, d in b.items():
+            term = _times(c, d)
+            if term is None:
+                return None
+            key = _merge(m, n)
+            value = product.get(key, 0) + term
+            if not _fits(value):
+                return None
+            if value == 0:
+                product.pop(key, None)
+            else:
+                product[key] = value
+    return _bounded(product)
+
+
+def _over(a: Poly, d: Coefficient) -> Poly | None:
+    result: Poly = {}
+    for m, c in a.items():
+        value = _quotient(c, d)
+        if value is None:
+            return None
+        result[m] = value
+    return result
+
+
+def _constant(value: Coefficient) -> Poly:
+    return {} if value == 0 else {(): value}
+
+
+# --- the pass --------------------------------------------------------------------------------------
+
+
+class _Horner:
+    """One pass's state: polynomials of region nodes, processed atoms and their canonical order."""
+
+    def __init__(self, written: dict[Expr, Expr]) -> None:
+        self.written = written  # region as rebuilt -> its Horner form, from this call's earlier passes
+        self.poly: dict[Expr, Poly | None] = {}
+        self.plain: dict[Expr, Expr] = {}  # a within-cap region node rebuilt over processed atoms
+        self.out: dict[Expr, Expr] = {}  # the final form of an atom, a kept node, or an emitted root
+        self.uses: dict[Expr, int] = {}  # parent edges of each node in the input DAG
+        self.atoms: dict[Expr, int] = {}
+        self.atom_list: list[Expr] = []
+        self.fingerprints: dict[Expr, bytes] = {}
+        self.keys: dict[Expr, tuple[int, str, bytes]] = {}
+
+    def run(self, root: Expr) -> Expr:
+        poly, plain, out, uses = self.poly, self.plain, self.out, self.uses
+        order = list(postorder(root))
+        for node in order:
+            for kid in node._kids:
+                uses[kid] = uses.get(kid, 0) + 1
+        for node in order:
+            kids = node._kids
+            if _is_polynomial_op(node):
+                found = poly[node] = self._read(node)
+                if found is None:
+                    out[node] = rebuild(node, [self._final(k) for k in kids])
+                else:
+                    plain[node] = rebuild(node, [plain[k] if k in plain else out[k] for k in kids])
+            else:
+                atom = rebuild(node, [self._final(k) for k in kids])
+                if type(atom) is Div:
+                    if _is_polynomial_op(atom):  # the divisor came out a nonzero constant: a region node
+                        self._divided(node, atom)
+                        continue
+                    atom = _cancel(atom)
+                out[node] = atom
+                index = self.atoms.get(atom)
+                if index is None:
+                    index = self.atoms[atom] = len(self.atom_list)
+                    self.atom_list.append(atom)
+                poly[node] = {((index, 1),): 1}
+        return self._final(root)
+
+    def _divided(self, node: Expr, division: Expr) -> None:
+        """A division whose divisor is a nonzero constant once processed, read like one written so.
+
+        Atoms are never region nodes, so every pass reads an expression the same way.
+        """
+        top, divisor = node._kids[0], division._kids[1]
+        numerator = self.poly[top]
+        found = self.poly[node] = None if numerator is None else _over(numerator, divisor.value)  # type: ignore[attr-defined]
+        if found is None:
+            self.out[node] = division
+        else:
+            self.plain[node] = Div(self.plain[top] if top in self.plain else self.out[top], divisor)
+
+    def _read(self, node: Expr) -> Poly | None:
+        """The node's polynomial from its children's, or None when a child's is missing or it is too big."""
+        kind = type(node)
+        if kind is Const:
+            return _constant(node.value)  # type: ignore[attr-defined]
+        a, b = (self.poly[kid] for kid in node._kids)
+        if a is None or b is None:
+            return None
+        if kind is Sum:
+            return _plus(a, b, 1)
+        if kind is Sub:
+            return _plus(a, b, -1)
+        if kind is Mul:
+            return _times_poly(a, b)
+        return _over(a, node._kids[1].value)  # type: ignore[attr-defined]
+
+    def _final(self, node: Expr) -> Expr:
+        """The node's output: its Horner form if it roots a region and that frees as many nodes as it adds."""
+        found = self.out.get(node)
+        if found is not None:
+            return found
+        plain = self.plain[node]
+        if type(node) is Const:
+            result = plain
+        else:
+            poly = self.poly[node]
+            assert poly is not None
+            freed = self._freed(node)
+            candidate = self.written.get(plain)
+            if candidate is None and _fewest_nodes(poly) > freed:
+                result = plain  # no Horner form could be small enough: do not write one
+            else:
+                if candidate is None:
+                    candidate = self.written[plain] = _Writer(self, poly).write()
+                    self.written[candidate] = candidate  # a Horner form is its own Horner form
+                result = candidate if _region_size(candidate) <= freed else plain
+        self.out[node] = result
+        return result
+
+    def _freed(self, root: Expr) -> int:
+        """Region nodes (atoms aside) that replacing ``root`` frees: those used only from freed nodes.
+
+        A node the region shares with the rest of the DAG stays alive whatever
+        happens to this region, so it is no saving.
+        """
+        uses = self.uses
+        freed = 1
+        taken: dict[Expr, int] = {}
+        stack = [root]
+        while stack and freed <= _REGION_BUDGET:
+            for kid in stack.pop()._kids:
+                if not _is_polynomial_op(kid):
+                    continue
+                count = taken[kid] = taken.get(kid, 0) + 1
+                if count == uses[kid]:
+                    freed += 1
+                    stack.append(kid)
+        return freed
+
+    def key(self, atom: Expr) -> tuple[int, str, bytes]:
+        """A canonical order of atoms, independent of traversal order: variables by name, then the rest."""
+        found = self.keys.get(atom)
+        if found is None:
+            if type(atom) is Var:
+                found = (0, atom.name, b"")
+            else:
+                found = (1, "", fold_cases(atom, lambda kind: _fingerprint, self.fingerprints))
+            self.keys[atom] = found
+        return found
+
+
+#: Most nodes counted when weighing one region (beyond it, the region counts as this large).
+_REGION_BUDGET = 4 * MAX_WEIGHT
+#: Most factors looked at on each side of a division.
+_MAX_FACTORS = 64
+
+
+def _factors(expr: Expr) -> list[Expr] | None:
+    """The factors of a product, left to right (None when there are too many to look at)."""
+    found: list[Expr] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if type(node) is Mul:
+            stack.append(node._kids[1])
+            stack.append(node._kids[0])
+        else:
+            found.append(node)
+            if len(found) > _MAX_FACTORS:
+                return None
+    return found
+
+
+def _product(factors: list[Expr]) -> Expr:
+    result = factors[0]
+    for factor in factors[1:]:
+        result = Mul(result, factor)
+    return result
+
+
+def _cancel(division: Expr) -> Expr:
+    """(a * b) / (b * c) as a / c: cancel the non-constant factors the two products share.
+
+    Only while a non-constant divisor is left (a / 1 or a / 3 would be no atom).
+
+    Sound where the division is defined: there every cancelled factor is finite
+    and nonzero (the quotient rule's (da * b - 0 * a) / (b * b) is da / b).
+    """
+    top, bottom = _factors(division._kids[0]), _factors(division._kids[1])
+    if top is None or bottom is None:
+        return division
+    available: dict[Expr, int] = {}
+    for factor in bottom:
+        if type(factor) is not Const:
+            available[factor] = available.get(factor, 0) + 1
+    matched: dict[Expr, int] = {}
+    kept_top: list[Expr] = []
+    for factor in top:
+        if available.get(factor, 0) > matched.get(factor, 0):
+            matched[factor] = matched.get(factor, 0) + 1
+        else:
+            kept_top.append(factor)
+    if not matched:
+        return division
+    kept_bottom: list[Expr] = []
+    for factor in bottom:
+        if matched.get(factor, 0) > 0:
+            matched[factor] -= 1
+        else:
+            kept_bottom.append(factor)
+    if all(type(factor) is Const for factor in kept_bottom):
+        return division  # keep a division by something non-constant, so the result stays an atom
+    numerator = _product(kept_top) if kept_top else Const(1)
+    return Div(numerator, _product(kept_bottom))
+
+
+def _fingerprint(node: Expr, *kids: bytes) -> bytes:
+    """A stable structural hash (the same in every process, unlike ``hash`` of a str)."""
+    digest = hashlib.blake2b(type(node).__qualname__.encode(), digest_size=12)
+    if not kids:
+        for name in type(node)._field_names:
+            digest.update(repr(getattr(node, name)).encode())
+    for kid in kids:
+        digest.update(kid)
+    return digest.digest()
+
+
+def _fewest_nodes(poly: Poly) -> int:
+    """A lower bound on the region size of the polynomial's Horner form.
+
+    k terms need k - 1 additions or subtractions, every distinct coefficient
+    magnitude other than 1 a constant (the constant term one even when it is
+    1), and a term of degree 2 or more a product.
+    """
+    magnitudes = {abs(c) for m, c in poly.items() if not m or (c != 1 and c != -1)}
+    products = any(len(m) > 1 or (m and m[0][1] > 1) for m in poly)
+    return max(len(poly) - 1, 0) + len(magnitudes) + products
+
+
+def _region_size(root: Expr) -> int:
+    """Distinct nodes of the region under ``root``, atoms aside."""
+    seen = {root}
+    stack = [root]
+    while stack:
+        for kid in stack.pop()._kids:
+            if kid not in seen and _is_polynomial_op(kid):
+                seen.add(kid)
+                stack.append(kid)
+    return len(seen)
+
+
+class _Writer:
+    """Writes one polynomial as a recursive Horner scheme, a function of the polynomial alone.
+
+    Atoms are ranked in canonical order; a common monomial factor is pulled
+    out, then the atom in most terms (lowest rank on a tie) splits the
+    polynomial as R + a^k * Q.  Powers are built by squaring, and interning
+    shares them (t*t is one node however often it occurs).  Signs come out
+    as subtractions rather than -1 factors where they can.
+    """
+
+    def __init__(self, state: _Horner, poly: Poly) -> None:
+        used = sorted({atom for m in poly for atom, _ in m}, key=lambda i: state.key(state.atom_list[i]))
+        self.rank = {atom: r for r, atom in enumerate(used)}
+        self.expr = [state.atom_list[i] for i in used]
+        self.poly = {tuple(sorted((self.rank[a], k) for a, k in m)): c for m, c in poly.items()}
+        self.powers: dict[tuple[int, int], Expr] = {}
+
+    def write(self) -> Expr:
+        expr, negated = self._form(self.poly)
+        if not negated:
+            return expr
+        if type(expr) is Const:
+            return Const(-expr.value)
+        if type(expr) is Mul and type(expr._kids[0]) is Const:
+            return Mul(Const(-expr._kids[0].value), expr._kids[1])
+        return Mul(Const(-1), expr)
+
+    def _form(self, poly: Poly) -> tuple[Expr, bool]:
+        """(e, negated): e is the polynomial, or its negation when ``negated``."""
+        if len(poly) == 1:
+            ((m, c),) = poly.items()
+            return self._term(m, c)
+        if not poly:
+            return Const(0), False
+        common = _common(poly)
+        if common:
+            inner, negated = self._form({_divide(m, common): c for m, c in poly.items()})
+            return Mul(self._monomial(common), inner), negated
+        atom = _splitter(poly)
+        low = min(k for m in poly for a, k in m if a == atom)
+        with_atom: Poly = {}
+        rest: Poly = {}
+        for m, c in poly.items():
+            if any(a == atom for a, _ in m):
+                with_atom[_divide(m, ((atom, low),))] = c
+            else:
+                rest[m] = c
+        if len(with_atom) == 1:
+            ((m, c),) = with_atom.items()
+            term, term_negated = self._term(_merge(m, ((atom, low),)), c)
+        else:
+            inner, term_negated = self._form(with_atom)
+            term = Mul(self._power(atom, low), inner)
+        if not rest:
+            return term, term_negated
+        others, others_negated = self._form(rest)
+        if others_negated == term_negated:
+            return Sum(others, term), others_negated
+        if term_negated:
+            return Sub(others, term), False
+        return Sub(term, others), False
+
+    def _term(self, m: Monomial, c: Coefficient) -> tuple[Expr, bool]:
+        if not m:
+            return Const(-c if c < 0 else c), c < 0
+        power = self._monomial(m)
+        if c == 1 or c == -1:
+            return power, c < 0
+        return Mul(Const(-c if c < 0 else c), power), c < 0
+
+    def _monomial(self, m: Monomial) -> Expr:
+        result: Expr | None = None
+        for atom, k in m:
+            power = self._power(atom, k)
+            result = power if result is None else Mul(result, power)
+        assert result is not None
+        return result
+
+    def _power(self, atom: int, k: int) -> Expr:
+        """atom ** k by squaring, so each power is a few shared products."""
+        found = self.powers.get((atom, k))
+        if found is not None:
+            return found
+        if k == 1:
+            result = self.expr[atom]
+        else:
+            half = self._power(atom, k // 2)
+            result = Mul(half, half)
+            if k % 2:
+                result = Mul(result, self.expr[atom])
+        self.powers[(atom, k)] = result
+        return result
+
+
+def _common(poly: Poly) -> Monomial:
+    """The largest monomial dividing every term."""
+    terms = iter(poly)
+    lowest = dict(next(terms))
+    for m in terms:
+        powers = dict(m)
+        lowest = {a: min(k, powers[a]) for a, k in lowest.items() if a in powers}
+        if not lowest:
+            return ()
+    return tuple(sorted(lowest.items()))
+
+
+def _divide(m: Monomial, d: Monomial) -> Monomial:
+    powers = dict(m)
+    for atom, k in d:
+        left = powers[atom] - k
+        if left:
+            powers[atom] = left
+        else:
+            del powers[atom]
+    return tuple(sorted(powers.items()))
+
+
+def _splitter(poly: Poly) -> int:
+    """The atom occurring in most terms; the highest-ranked among equals (so y + z reads in order)."""
+    counts: dict[int, int] = {}
+    for m in poly:
+        for atom, _ in m:
+            counts[atom] = counts.get(atom, 0) + 1
+    return -min((-count, -atom) for atom, count in counts.items())[1]
