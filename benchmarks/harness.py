@@ -309,7 +309,9 @@ def measure_paired(
             warm_up()
             elapsed = time.perf_counter() - start
             warm, warming = min(warm, elapsed), warming + elapsed
-        batches[name] = 1 if setup is not None or warm >= 1e-3 else min(10_000, int(5e-3 / max(warm, 1e-7)) + 1)
+        batches[name] = (
+            1 if setup is not None or warm >= 1e-3 else min(10_000, int(5e-3 / max(warm, 1e-7)) + 1)
+        )
     wanted = rounds if rounds is not None else max(mode.repeats, 3)
     spent = 0.0
     while min(len(t) for t in times.values()) < wanted and (
@@ -330,7 +332,9 @@ def measure_paired(
             spent += elapsed
     return {
         name: (
-            Cell(seconds=statistics.median(times[name]), runs=len(times[name]) * batches[name], note="paired"),
+            Cell(
+                seconds=statistics.median(times[name]), runs=len(times[name]) * batches[name], note="paired"
+            ),
             results[name],
         )
         for name in runs
