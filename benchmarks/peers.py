@@ -76,6 +76,30 @@ def sizes(exprs: Any) -> tuple[int, int]:
     return total, len(tree)
 
 
+def binary_sizes(exprs: Any) -> tuple[int, int]:
+    """``sizes`` with an n-ary Add or Mul of k operands counted as the k - 1 two-operand nodes
+    chainrule needs for it: the two libraries' sizes in one unit."""
+    roots = list(exprs) if isinstance(exprs, list | tuple) else [exprs]
+    tree: dict[Any, int] = {}
+    distinct = 0
+    total = 0
+    for root in roots:
+        stack = [root]
+        while stack:
+            node = stack[-1]
+            pending = [arg for arg in node.args if arg not in tree]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            if node not in tree:
+                own = max(1, len(node.args) - 1)
+                tree[node] = own + sum(tree[arg] for arg in node.args)
+                distinct += own
+        total += tree[root]
+    return total, distinct
+
+
 def micrograd_functions() -> dict[str, Any]:
     """tanh, exp and log for micrograd's Value, which the lab needs and micrograd lacks.
 
