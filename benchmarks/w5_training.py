@@ -34,6 +34,9 @@ from harness import (
 
 import chainrule
 
+#: Turn-about rounds for the train-vs-floor ratio (each round is two short training runs).
+PAIRED_ROUNDS = 21
+
 ROWS = [
     Row("setup", "setup: gradients (+ simplify) + compile"),
     Row("train", "train: all epochs × 5 samples"),
@@ -90,12 +93,15 @@ def chainrule_steps(ctx: Context, s: Symbolic) -> list[Step]:
 
     def paired(state: dict[str, Any]) -> Cell:
         function, epochs = state["function"], ctx.mode.w5_epochs
+        # A run takes milliseconds and the target's margin is a few percent of it: five rounds
+        # left the ratio at the mercy of one noisy second (1.0 to 1.5 between runs), so take more.
         cells = measure_paired(
             ctx.mode,
             {
                 "chainrule": lambda: net.train(function, epochs),
                 "floor": lambda: net.train(net.hand_gradients, epochs),
             },
+            rounds=max(PAIRED_ROUNDS, ctx.mode.repeats),
         )
         state["floor"] = cells["floor"][0]
         return cells["chainrule"][0]

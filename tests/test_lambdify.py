@@ -85,6 +85,16 @@ def test_each_distinct_node_is_computed_once() -> None:
     assert len(statements) == distinct - 2  # minus the two Sums that only join the outputs here
 
 
+def test_values_used_once_are_inlined_and_their_operands_kept_alive() -> None:
+    shared = x * y
+    once = shared + x  # read only by the last statement, which it is inlined into
+    twice = shared - y  # computed between them: must not take shared's variable
+    e = once * (twice * twice)
+    f = lambdify(e, ["x", "y"])
+    assert f(2.0, 3.0) == evaluate(e, {"x": 2.0, "y": 3.0}) == 72.0
+    assert "(t0 + v_x)" in f.source
+
+
 def test_source_is_kept_and_readable() -> None:
     f = lambdify(Z, ["x", "y"])
     assert "def lambdified(v_x, v_y):" in f.source
@@ -288,7 +298,8 @@ def test_depth_100000_chain_compiles_to_straight_line_code() -> None:
     for i in range(100_000):
         e = TanH(e) if i % 2 else e + x
     f = lambdify(e, ["x"])
-    assert f.source.count("\n") > 100_000
+    assert f.source.count("_tanh(") == 50_000  # straight-line code, each node once
+    assert f.source.count("\n") > 50_000  # inlining nests a few operations per line, never the chain
     assert f(0.25) == evaluate(e, {"x": 0.25})
     with pytest.raises(EvaluationError):
         f(math.inf)

@@ -1,32 +1,39 @@
 """lambdify: compile expressions into one straight-line Python function.
 
 The generated function computes every distinct node of the DAG once, in
-topological order, into a small pool of reused local variables, and returns
-the outputs.  Its source is built only from names we generate (``t3``,
-``v_x``, ``_exp``) and ``repr`` of floats; a user's variable name enters it
-only after validation, behind a ``v_`` prefix, so ``lambda`` or
-``__import__`` are ordinary variables.  The source is kept on ``fn.source``.
+topological order, and returns the outputs.  A value read only once is
+written inline in its consumer's statement (``t1 = a * b + c``, a few levels
+deep at most); the others go into a small pool of reused local variables.
+Its source is built only from names we generate (``t3``, ``v_x``, ``_exp``)
+and ``repr`` of finite floats, each checked against a strict pattern as it
+is written; a user's variable name enters it only after validation, behind
+a ``v_`` prefix, so ``lambda`` or ``__import__`` are ordinary variables.
+The source is kept on ``fn.source``.
 
-Errors match ``evaluate``: the fast path catches the arithmetic exceptions
-and checks finiteness once, at the end, over a sum of the outputs and of the
-values a non-finite number could otherwise vanish through (the arguments of
-``tanh``, ``exp``, divisors, and a user's node types): an infinity or NaN,
-in an argument or an intermediate, reaches one of them.  Any failure re-runs
-``evaluate`` on the same inputs, so the error names the failing
+Errors match ``evaluate``.  The fast path runs only on exact floats (one
+``type`` test per argument: a bool, an int or a numpy scalar would compute
+quietly, but evaluate rejects the first and converts the others).  It
+catches the arithmetic exceptions and tests finiteness once, at the end,
+over the sum of the few values ``finite_checks`` picks: every infinity or
+NaN, from an argument or an overflow, reaches one of them.  Any failure
+re-runs ``evaluate`` on the same inputs, so the error names the failing
 subexpression; a false alarm (a huge but finite sum) just returns the same
 values the slow way.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, cast
 
 from .dispatch import resolve
 from .errors import UnboundVariableError
 from .evaluate import _number, evaluate, evaluate_node
+from .finite_checks import checked_nodes
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .traverse import postorder
 
@@ -53,14 +60,14 @@ _TEMPLATES: dict[type, str] = {
     TanH: "_tanh({})",
 }
 
-#: Child positions whose infinite value can turn into a finite result (tanh(inf) == 1, 1/inf == 0).
-_ABSORBING: dict[type, tuple[int, ...]] = {Div: (1,), Exp: (0,), TanH: (0,)}
-
 #: The evaluate cases the templates reproduce; a user who re-registers one gets theirs called.
 _LIBRARY_CASES = {kind: resolve(evaluate_node, kind) for kind in _TEMPLATES}
 
 #: How many terms one finiteness-check statement adds (keeps each line's expression shallow).
 _CHECK_CHUNK = 32
+
+#: How deep a statement's expression may nest inlined operations (the compiler's stack is finite).
+_INLINE_DEPTH = 8
 
 _counter = itertools.count()
 
@@ -86,13 +93,24 @@ def _arg_names(args: str | Var | Iterable[str | Var]) -> tuple[str, ...]:
     return tuple(names)
 
 
+#: What a parameter's or a literal's text may be: checked again right where the source is written,
+#: so no text from outside (a variable name, a number's repr) reaches ``exec`` unvetted.
+_PARAMETER_TEXT = re.compile(r"(?:v_[A-Za-z0-9_]+|a[0-9]+)\Z")
+_LITERAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:e[+-][0-9]+)?\Z")
+
+
 def _parameter(name: str, index: int) -> str:
     # ASCII identifiers are safe behind a prefix; others would be NFKC-folded by the compiler.
-    return f"v_{name}" if name.isascii() else f"a{index}"
+    text = f"v_{name}" if name.isascii() else f"a{index}"
+    if not _PARAMETER_TEXT.match(text):
+        raise ValueError(f"lambdify argument {name!r:.80} is not a valid variable name (an identifier)")
+    return text
 
 
 def _literal(value: int | float) -> str:
     text = repr(float(value))
+    if not _LITERAL_TEXT.match(text):  # a Const is finite, so never 'inf' or 'nan'
+        raise ValueError(f"constant {text!r} has no literal form")
     return f"({text})" if text.startswith("-") else text
 
 
@@ -159,13 +177,20 @@ class _Codegen:
         self.dead_pending.clear()
 
     def compile_nodes(self, order: list[Expr], outputs: Sequence[Expr]) -> None:
-        last_use: dict[Expr, int] = {}
-        for index, node in enumerate(order):
-            for kid in node._kids:
-                last_use[kid] = index
-        for node in outputs:
-            last_use[node] = len(order)
         cases: dict[type, Callable[..., float]] = {}
+
+        def case_of(kind: type) -> Callable[..., float]:
+            case = cases.get(kind)
+            if case is None:
+                case = cases[kind] = resolve(evaluate_node, kind)
+            return case
+
+        @functools.cache
+        def builtin(kind: type) -> bool:
+            return kind in _TEMPLATES and case_of(kind) is _LIBRARY_CASES[kind]
+
+        checked = checked_nodes(order, builtin)
+        inline, released_at = _plan(order, outputs, checked, builtin)
         for index, node in enumerate(order):
             kind = type(node)
             if kind is Const:
@@ -173,36 +198,75 @@ class _Codegen:
                 continue
             if kind is Var:
                 self.location[node] = self.parameters[node.name]  # type: ignore[attr-defined]
+                if node in checked:
+                    self.check(node)
                 continue
-            kids = node._kids
-            operands = [self.location[kid] for kid in kids]
-            case = cases.get(kind)
-            if case is None:
-                case = cases[kind] = resolve(evaluate_node, kind)
-            template = _TEMPLATES.get(kind)
-            builtin = template is not None and case is _LIBRARY_CASES[kind]
-            if builtin:
-                assert template is not None
-                text = template.format(*operands)
-                for position in _ABSORBING.get(kind, ()):
-                    self.check(kids[position])
+            operands = [self.location[kid] for kid in node._kids]
+            if builtin(kind):
+                text = _TEMPLATES[kind].format(*operands)
             else:  # a user's node type: call its evaluate case, passed in as a constant
+                case = case_of(kind)
                 function = self.case_names.get(id(case)) or self.case_names.setdefault(
                     id(case), self.constant("f", case)
                 )
                 subject = f"_nodes[{len(self.user_nodes)}]"
                 self.user_nodes.append(node)
                 text = f"_float({function}({', '.join([subject, *operands])}))"
-                for kid in kids:
-                    self.check(kid)
-            for kid in dict.fromkeys(kids):  # distinct, in field order: the source is deterministic
-                if last_use[kid] == index:
-                    self.release(self.location[kid])
+            if node in inline:
+                self.location[node] = f"({text})"  # computed where its one consumer is
+                continue
+            for done in released_at.get(index, ()):
+                self.release(self.location[done])
             target = self.allocate()
             self.lines.append(f"{target} = {text}")
             self.location[node] = target
-            if not builtin:
+            if node in checked:
                 self.check(node)
+
+
+def _plan(
+    order: list[Expr], outputs: Sequence[Expr], checked: set[Expr], builtin: Callable[[type], bool]
+) -> tuple[set[Expr], dict[int, list[Expr]]]:
+    """Which nodes to write inline in their one consumer's statement, and when each value dies.
+
+    A value used once, neither an output nor tested, needs no variable of its
+    own: ``t1 = a * b + c`` instead of two statements (nesting at most
+    _INLINE_DEPTH deep, so deep chains still compile).  Returns the inlined
+    nodes and, per statement index, the named values last read there.
+    """
+    uses: dict[Expr, int] = {}
+    consumer: dict[Expr, Expr] = {}
+    for node in order:
+        for kid in node._kids:
+            uses[kid] = uses.get(kid, 0) + 1
+            consumer[kid] = node
+    for node in outputs:
+        uses[node] = 2  # an output is read by the return statement too
+    inline: set[Expr] = set()
+    depth: dict[Expr, int] = {}
+    for node in order:
+        kind = type(node)
+        if kind is Const or kind is Var or uses[node] != 1 or node in checked or not builtin(kind):
+            continue
+        nested = 1 + max((depth[kid] for kid in node._kids if kid in inline), default=0)
+        if nested <= _INLINE_DEPTH:
+            inline.add(node)
+            depth[node] = nested
+    statement: dict[Expr, int] = {}  # where each node's value is computed
+    for index in range(len(order) - 1, -1, -1):
+        node = order[index]
+        statement[node] = statement[consumer[node]] if node in inline else index
+    last_read: dict[Expr, int] = {}
+    for node in order:
+        for kid in node._kids:  # an inlined consumer reads at its own consumer's statement, maybe later
+            last_read[kid] = max(last_read.get(kid, -1), statement[node])
+    for node in outputs:
+        last_read[node] = len(order)
+    released_at: dict[int, list[Expr]] = {}
+    for node in order:
+        if node not in inline and type(node) is not Const and last_read[node] < len(order):
+            released_at.setdefault(last_read[node], []).append(node)
+    return inline, released_at
 
 
 def _shape(exprs: object) -> tuple[str, list[Expr], list[object]]:
@@ -305,10 +369,6 @@ def _generate(
     except OverflowError:  # a constant too large for a float: evaluate reports it on every call
         body = [f"return _fallback({signature})"]
     else:
-        # A non-finite value, an infinite argument included, reaches an output unless an
-        # absorbing operation swallowed it, and those operands are already checked.
-        for output in outputs:
-            code.check(output)
         code.flush()
         locations = [code.location[output] for output in outputs]
         if kind == "one":
