@@ -65,6 +65,7 @@ class Cell:
     values: tuple[float, ...] | None = None  # numbers to cross-check between systems
     note: str | None = None  # why there is no time, or a remark
     failed: bool = False  # the system raised or ran out of time here
+    samples: tuple[float, ...] = ()  # per-round times of a turn-about measurement, in round order
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -194,6 +195,21 @@ def speedup(table: Table, row: str, peer: str, *, peer_row: str | None = None) -
     """Peer time / chainrule time (above 1: chainrule is faster), None if either is missing."""
     a, b = table.seconds(peer_row or row, peer), table.seconds(row, BASELINE)
     return a / b if a and b else None
+
+
+def paired_ratio(table: Table, row: str, slower: str, faster: str) -> float | None:
+    """``slower``'s time / ``faster``'s on a turn-about row: the median of the per-round ratios.
+
+    Each round sees one load, so the ratio within a round is the fair
+    comparison; its median moves far less between runs than the ratio of
+    the two medians (which is the fallback when there are no rounds).
+    """
+    a, b = table.cell(row, slower), table.cell(row, faster)
+    if a is None or b is None or a.failed or b.failed or not a.seconds or not b.seconds:
+        return None
+    if a.samples and len(a.samples) == len(b.samples):
+        return statistics.median(x / y for x, y in zip(a.samples, b.samples, strict=True))
+    return a.seconds / b.seconds
 
 
 def speedup_text(value: float | None, peer: str) -> str:
@@ -333,7 +349,10 @@ def measure_paired(
     return {
         name: (
             Cell(
-                seconds=statistics.median(times[name]), runs=len(times[name]) * batches[name], note="paired"
+                seconds=statistics.median(times[name]),
+                runs=len(times[name]) * batches[name],
+                note="paired",
+                samples=tuple(times[name]),
             ),
             results[name],
         )

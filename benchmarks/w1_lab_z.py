@@ -17,6 +17,7 @@ from harness import (
     measure,
     measure_paired,
     na,
+    paired_ratio,
     speedup,
     speedup_text,
     verdict,
@@ -182,7 +183,7 @@ def run(ctx: Context) -> Table:
         ctx.fill(table, "torch", torch_steps(ctx))
     check_values(table, "values")
     # The ratio from the turn-about row where there is one: both systems under the same load.
-    gain = speedup(table, "paired", "sympy") or speedup(table, "diff_simplify", "sympy")
+    gain = paired_ratio(table, "paired", "sympy", "chainrule") or speedup(table, "diff_simplify", "sympy")
     table.targets.append(
         verdict(
             "W1: diff+simplify ≥ 50× faster than SymPy diff+simplify",

@@ -30,7 +30,7 @@ from .evaluate import describe
 from .nodes import Expr
 from .rules import DEFAULT_RULES, Rule
 from .show import show
-from .strategies import DEFAULT_FUEL, FUEL_PER_NODE, RewriteStopped, innermost, rebuild, switch
+from .strategies import DEFAULT_FUEL, FUEL_PER_NODE, RewriteStopped, innermost, rebuild
 from .table import RuleIndex
 from .traverse import count_nodes, fold
 
@@ -84,7 +84,7 @@ def _run(
     on_step: Callable[[Any, Any], object] | None = None,
     on_reuse: Callable[[Any, Any], object] | None = None,
 ) -> Expr:
-    normalise = innermost(switch(type, index), fuel=max_steps, on_step=on_step, on_reuse=on_reuse)
+    normalise = innermost(index.rewrite, fuel=max_steps, on_step=on_step, on_reuse=on_reuse)
     try:
         return normalise(expr)  # type: ignore[no-any-return]
     except RewriteStopped as stop:

@@ -51,6 +51,10 @@ class RuleIndex(dict[type, Strategy[Expr]]):
         self[kind] = entry
         return entry
 
+    def rewrite(self, node: Expr) -> Expr:
+        """``switch(type, self)`` as one call: the strategy for the node's type, applied to it."""
+        return self[type(node)](node)
+
     def which(self, before: Expr) -> Rule | None:
         """The rule that rewrites ``before`` (the first that applies, as the engine chooses)."""
         for rule in self.candidates(type(before)):
