@@ -369,6 +369,11 @@ def _normalise(
         if len(kids) == 2:  # the common case, without loops
             a, b = kids
             normal_a, normal_b = memo.get(a), memo.get(b)
+            # A leaf the rule leaves alone (most are) is normal at once, without a turn on the stack.
+            if normal_a is None and not a._kids and rule(a) is a:
+                memo[a] = normal_a = a
+            if normal_b is None and not b._kids and rule(b) is b:
+                memo[b] = normal_b = b
             if normal_a is None or normal_b is None:
                 if normal_b is None:
                     push(b)
