@@ -116,3 +116,21 @@ def test_derivative_of_every_node_type_numerically() -> None:
     ]
     for e, expected in cases:
         assert evaluate(diff(e, "x"), {"x": 0.7}) == pytest.approx(expected)
+
+
+def test_a_users_derivative_given_as_a_number_becomes_a_constant() -> None:
+    import attrs
+
+    from chainrule.diff import diff_node
+
+    @attrs.frozen
+    class Step(Expr):
+        x: Expr
+
+    diff_node.add((Step,), lambda node, wrt, dx: 0)
+    x = Var("x")
+    derivative = diff(Mul(x, Step(x)), "x")
+    assert derivative is Sum(Mul(Const(1), Step(x)), Mul(x, Const(0)))
+    diff_node.add((Step,), lambda node, wrt, dx: "zero")
+    with pytest.raises(TypeError, match="derivative"):
+        diff(Step(x), "x")

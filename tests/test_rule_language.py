@@ -7,7 +7,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from chainrule import DEFAULT_RULES, Const, Mul, Rule, RuleError, Sum, Var, load_rules, parse, parse_rule
+from chainrule import DEFAULT_RULES, Const, Exp, Mul, Rule, RuleError, Sum, Var, load_rules, parse, parse_rule
 from chainrule.patterns import Computed, PatternVar
 from chainrule.rules import Condition, default_rule_files
 
@@ -194,3 +194,10 @@ def test_a_pattern_has_no_value() -> None:
 
     with pytest.raises(TypeError, match=r"\?x is part of a rule pattern"):
         evaluate(parse_rule("?x * 1 -> ?x").lhs, {})
+
+
+def test_a_rule_built_directly_may_not_give_one_name_two_kinds() -> None:
+    # Whether exp(exp(x + x)) matched would depend on which occurrence of ?a binds first.
+    lhs = Exp(Exp(Sum(PatternVar("a", "const"), PatternVar("a"))))
+    with pytest.raises(RuleError, match=r"\?a is declared as const and as any"):
+        Rule("mixed", lhs, Const(0))

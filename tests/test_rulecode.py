@@ -77,3 +77,31 @@ def test_the_index_goes_back_to_the_general_matcher_once_a_matching_case_is_regi
     finally:
         match_node.add((Const, Const), original)
     assert simplify(zero_plus_x) is Var("x")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "?a:const * ?x -> ?a * {?a + 1}",  # ?a inside the block and outside it
+        "?a:const * ?x -> ?x + 2 * {?a * 2}",  # the constant 2 inside the block and outside it
+    ],
+)
+def test_a_node_inside_a_block_and_outside_it_is_built_outside(text: str) -> None:
+    rule = parse_rule(text)
+    fast = compiled(rule)
+    assert fast is not None
+    expr = parse("3 * y")
+    assert fast(expr) is rule.rewrite(expr)
+    assert fast(expr) is not expr
+
+
+def test_an_int_fold_of_a_users_constant_type_declines_as_compute_does() -> None:
+    @attrs.frozen
+    class Exact(Const):
+        pass
+
+    rule = parse_rule("?a:const + ?b:const -> {?a + ?b}")
+    fast = compiled(rule)
+    assert fast is not None
+    for expr in (Sum(Exact(3), Const(4)), Sum(Const(3), Exact(4)), Sum(Const(3), Const(4))):
+        assert fast(expr) is rule.rewrite(expr)

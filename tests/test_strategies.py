@@ -195,3 +195,12 @@ def test_rebuild_keeps_data_fields_and_returns_the_node_when_nothing_changed() -
     assert rebuild(node, [parse("x + 1")]) is node
     with pytest.raises(ValueError, match="1 children"):
         rebuild(node, [])
+
+
+def test_rebuild_converts_a_number_a_users_rule_returned_and_rejects_other_values() -> None:
+    x_plus_y = Sum(Var("x"), Var("y"))
+    assert rebuild(x_plus_y, [Var("x"), 2]) is Sum(Var("x"), Const(2))
+    with pytest.raises(TypeError, match="field 'y'"):
+        rebuild(x_plus_y, [Var("x"), "y"])
+    zero_for_y = bottom_up(lambda e: 0 if e is Var("y") else e)
+    assert zero_for_y(x_plus_y) is Sum(Var("x"), Const(0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .dispatch import dispatcher, resolve
-from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
+from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var, as_expr
 from .traverse import fold_cases
 
 __all__ = ["diff", "diff_node", "as_var"]
@@ -34,6 +34,8 @@ def diff(expr: Expr, var: str | Var) -> Expr:
 
     def case_for(kind: type) -> Callable[..., Expr]:
         case = resolve(diff_node, kind)
+        if case not in _LIBRARY_CASES:  # a user's case may return a number: the fast makers need nodes
+            return lambda node, *derivatives: as_expr(case(node, wrt, *derivatives), "derivative")
         if getattr(kind, "_plain_children", False) and len(kind._field_names) == 2:  # type: ignore[attr-defined]
             return lambda node, dx, dy: case(node, wrt, dx, dy)  # no argument tuple for the common case
         return lambda node, *derivatives: case(node, wrt, *derivatives)
@@ -64,3 +66,6 @@ diff_node.add((Div,), _diff_div)
 diff_node.add((Exp,), lambda node, wrt, dx: _mul(node, dx))
 diff_node.add((Log,), lambda node, wrt, dx: _div(dx, node._kids[0]))
 diff_node.add((TanH,), lambda node, wrt, dx: _mul(_sub(ONE, _mul(node, node)), dx))
+
+#: The cases above; any other (a user's, or one re-registered) has its result checked to be a node.
+_LIBRARY_CASES = frozenset(diff_node.funcs.values())

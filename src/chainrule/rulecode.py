@@ -112,12 +112,7 @@ def _write_match(w: _Writer, lhs: Expr) -> dict[str, str]:
 def _write_build(w: _Writer, rhs: Expr, bound: dict[str, str]) -> str:
     """Statements building ``rhs`` from the matched locals; returns the expression to return."""
     built: dict[Expr, str] = {}
-    inside_blocks = {
-        inner for node in postorder(rhs) if type(node) is Computed for inner in postorder(node.x)
-    }
-    for node in postorder(rhs):
-        if node in inside_blocks:
-            continue
+    for node in _outside_blocks(rhs):
         kind = type(node)
         if kind is PatternVar:
             built[node] = bound[node.name]  # type: ignore[attr-defined]
@@ -133,6 +128,24 @@ def _write_build(w: _Writer, rhs: Expr, bound: dict[str, str]) -> str:
         else:
             raise _Unsupported
     return built[rhs]
+
+
+def _outside_blocks(rhs: Expr) -> list[Expr]:
+    """The distinct nodes of ``rhs``, children first, without the insides of ``{...}`` blocks (a node
+    inside a block may also occur outside it, as ``?a`` does in ``?a * {?a + 1}``)."""
+    order: list[Expr] = []
+    seen: set[Expr] = set()
+    stack: list[tuple[Expr, bool]] = [(rhs, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            if type(node) is not Computed:
+                stack.extend((kid, False) for kid in reversed(node._kids) if kid not in seen)
+    return order
 
 
 #: Folds of two ints that Python's int arithmetic computes exactly, as ``exact.compute`` would.
@@ -152,10 +165,12 @@ def _write_fold(w: _Writer, block: Expr, bound: dict[str, str], local: str) -> s
     if operator is None or any(type(kid) is not PatternVar for kid in operands):
         w.emit(*general)
         return local
-    a, b = (bound[kid.name] + ".value" for kid in operands)
+    x, y = (bound[kid.name] for kid in operands)
+    a, b = f"{x}.value", f"{y}.value"
     w.namespace["LARGEST"] = _LARGEST_INT
+    # ``compute`` folds only Const itself, not a user's subclass of it.
     w.emit(
-        f"if type({a}) is int and type({b}) is int:",
+        f"if type({a}) is int and type({b}) is int and type({x}) is Const and type({y}) is Const:",
         f"    {local} = {a} {operator} {b}",
         f"    if not -LARGEST <= {local} <= LARGEST: {w.fail}",
         f"    {local} = Const({local})",

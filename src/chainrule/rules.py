@@ -242,6 +242,11 @@ def _check_rule(lhs: Expr, rhs: Expr, conditions: tuple[Condition, ...]) -> None
     if any(type(node) is Computed for node in postorder(lhs)):
         raise RuleError("a computed block {...} may only appear on the right side")
     bound = pattern_vars(lhs)
+    for node in postorder(lhs):
+        # One kind per name: otherwise whether ?a matches would depend on which occurrence binds first.
+        if type(node) is PatternVar and node is not bound[node.name]:
+            first, other = node.kind or "any", bound[node.name].kind or "any"
+            raise RuleError(f"?{node.name} is declared as {first} and as {other} on the left side")
     for where, template in [("right side", rhs)] + [("condition", c.expr) for c in conditions]:
         for name in pattern_vars(template):
             if name not in bound:

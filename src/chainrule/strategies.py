@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from .errors import RewriteLimitError
-from .nodes import Expr
+from .nodes import _NODE_TYPES, Expr
 from .traverse import count_nodes, postorder
 
 __all__ = [
@@ -218,6 +218,9 @@ def rebuild(node: Expr, kids: list[Expr] | tuple[Expr, ...]) -> Expr:
         return node
     cls = type(node)
     if cls._plain_children:
+        for kid in kids:
+            if type(kid) not in _NODE_TYPES:  # a user's rule gave a number: cls converts it (or rejects)
+                return cls(*kids)
         return cls._make(*kids)
     given = iter(kids)
     fields = {
