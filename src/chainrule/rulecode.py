@@ -1,10 +1,12 @@
-"""A rule compiled to one straight-line Python function: the matcher the engine runs per node.
+"""Rules compiled to one straight-line Python function: the matcher the engine runs per node.
 
 ``Rule.rewrite`` drives the general matcher (``match``: a dispatch per
-pattern node, a bindings dict, an instantiation walk).  For a rule whose
-pattern uses only the library's matching cases, the same decision is a
+pattern node, a bindings dict, an instantiation walk).  For rules whose
+patterns use only the library's matching cases, the same decision is a
 handful of ``type(n) is T`` and ``n is m`` tests on the node's children;
-``compiled`` writes that function once per rule.  The generated source
+``compiled(*rules)`` writes one function trying the rules in order (the
+``do_one`` of them), once per group: the rule index asks for one per shape
+of children it meets.  The generated source
 names only objects it puts in the function's namespace itself (types,
 constants, conditions, the rule's right side), never text from the rule,
 so nothing a user writes reaches ``exec``.  It is only valid while the
