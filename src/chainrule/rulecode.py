@@ -22,7 +22,7 @@ from typing import Any
 
 from .exact import compute
 from .nodes import Const, Expr, Mul, Sub, Sum, Var
-from .patterns import KINDS, Computed, PatternVar
+from .patterns import KINDS, Computed, PatternVar, outside_blocks
 from .rules import Rule
 from .traverse import postorder
 
@@ -114,7 +114,7 @@ def _write_match(w: _Writer, lhs: Expr) -> dict[str, str]:
 def _write_build(w: _Writer, rhs: Expr, bound: dict[str, str]) -> str:
     """Statements building ``rhs`` from the matched locals; returns the expression to return."""
     built: dict[Expr, str] = {}
-    for node in _outside_blocks(rhs):
+    for node in outside_blocks(rhs):
         kind = type(node)
         if kind is PatternVar:
             built[node] = bound[node.name]  # type: ignore[attr-defined]
@@ -130,24 +130,6 @@ def _write_build(w: _Writer, rhs: Expr, bound: dict[str, str]) -> str:
         else:
             raise _Unsupported
     return built[rhs]
-
-
-def _outside_blocks(rhs: Expr) -> list[Expr]:
-    """The distinct nodes of ``rhs``, children first, without the insides of ``{...}`` blocks (a node
-    inside a block may also occur outside it, as ``?a`` does in ``?a * {?a + 1}``)."""
-    order: list[Expr] = []
-    seen: set[Expr] = set()
-    stack: list[tuple[Expr, bool]] = [(rhs, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-        elif node not in seen:
-            seen.add(node)
-            stack.append((node, True))
-            if type(node) is not Computed:
-                stack.extend((kid, False) for kid in reversed(node._kids) if kid not in seen)
-    return order
 
 
 #: Folds of two ints that Python's int arithmetic computes exactly, as ``exact.compute`` would.
@@ -209,7 +191,7 @@ def _source(rules: tuple[Rule, ...], w: _Writer) -> str:
     w.fail, w.indent = "break", "        "
     heads = {type(rule.lhs) for rule in rules}
     (head,) = heads if len(heads) == 1 else (None,)
-    if head is not None and head is not PatternVar and head._plain_children and rule_kids(rules):
+    if head is not None and head is not PatternVar and head._plain_children and _same_arity(rules):
         # Every rule starts by taking a node of this type apart: do that once.
         arity = len(rules[0].lhs._kids)
         w.lines += [
@@ -227,7 +209,7 @@ def _source(rules: tuple[Rule, ...], w: _Writer) -> str:
 _DEFAULT_KINDS = dict(KINDS)
 
 
-def rule_kids(rules: tuple[Rule, ...]) -> bool:
+def _same_arity(rules: tuple[Rule, ...]) -> bool:
     """Whether every rule's left side has children, as many as the first's."""
     arity = len(rules[0].lhs._kids)
     return arity > 0 and all(len(rule.lhs._kids) == arity for rule in rules)

@@ -38,7 +38,7 @@ from .exact import compute
 from .match import Bindings, match, quick_check
 from .nodes import Const, Expr, Var
 from .parse import parse
-from .patterns import KINDS, Computed, PatternVar, pattern_vars
+from .patterns import KINDS, Computed, PatternVar, outside_blocks, pattern_vars
 from .show import show
 from .strategies import rebuild
 from .traverse import postorder
@@ -220,15 +220,7 @@ class Rule:
     def growth(self) -> int:
         """At most how many nodes one rewrite can add to an expression (the right side's nodes that are
         not pattern variables, less the one the rewrite replaces)."""
-        counted = 0
-        inside: set[Expr] = set()
-        for node in postorder(self.rhs):
-            if type(node) is Computed:
-                inside.update(postorder(node.x))
-        for node in postorder(self.rhs):
-            if type(node) is not PatternVar and node not in inside:
-                counted += 1
-        return counted - 1
+        return sum(type(node) is not PatternVar for node in outside_blocks(self.rhs)) - 1
 
     def __str__(self) -> str:
         text = f"{self.name}: {_text(self.lhs)} -> {_text(self.rhs)}"

@@ -119,24 +119,15 @@ def simplify(expr: Expr, rules: Iterable[Rule] = DEFAULT_RULES, *, max_steps: in
     """
     table = _prepare(expr, rules, "simplify")
     result = _run(expr, table.full, max_steps)
-    if result is expr or table.all_safe or _at_least(expr, count_nodes(result)):
+    if result is expr or table.all_safe:
+        return result
+    size = count_nodes(result)
+    if count_nodes(expr, limit=size) >= size:  # the input is counted only up to the result's size
         return result
     fuel = _fuel(count_nodes(expr)) if max_steps is None else max_steps
     safe = _run(expr, table.safe, fuel)
     again = _run(safe, table.full, fuel)
     return again if count_nodes(again) <= count_nodes(safe) else safe
-
-
-def _at_least(expr: Expr, size: int) -> bool:
-    """Whether ``expr`` has at least ``size`` distinct nodes (counting stops there: results are small)."""
-    seen = {expr}
-    stack = [expr]
-    while stack and len(seen) < size:
-        for kid in stack.pop()._kids:
-            if kid not in seen:
-                seen.add(kid)
-                stack.append(kid)
-    return len(seen) >= size
 
 
 def _fuel(size: int) -> int:

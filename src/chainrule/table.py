@@ -84,18 +84,9 @@ class _ByChildren:
         self.generation = match_node.generation
 
     def shape(self, expr: Expr) -> Shape:
-        kids = expr._kids
-        constants = self.constants
-        if len(kids) == 2:
-            a, b = kids
-            return (
-                type(a),
-                constants[0].get(a.value) if isinstance(a, Const) else None,
-                type(b),
-                constants[1].get(b.value) if isinstance(b, Const) else None,
-            )
+        """Each child's type and the pattern constant it equals (``__call__`` inlines two children)."""
         parts: list[Any] = []
-        for kid, named in zip(kids, constants, strict=True):
+        for kid, named in zip(expr._kids, self.constants, strict=True):
             parts.append(type(kid))
             parts.append(named.get(kid.value) if isinstance(kid, Const) else None)
         return tuple(parts)

@@ -102,10 +102,17 @@ def postorder(*roots: Expr) -> Iterator[Expr]:
                     stack.append((kid, False))
 
 
-def count_nodes(expr: Expr) -> int:
-    """Distinct nodes in the DAG."""
+def count_nodes(expr: Expr, limit: int | None = None) -> int:
+    """Distinct nodes in the DAG; with ``limit``, counting stops once it reaches ``limit``."""
     seen = {expr}
     stack = [expr]
+    if limit is not None:
+        while stack and len(seen) < limit:
+            for kid in stack.pop()._kids:
+                if kid not in seen:
+                    seen.add(kid)
+                    stack.append(kid)
+        return len(seen)
     while stack:
         for kid in stack.pop()._kids:
             if kid not in seen:
