@@ -217,15 +217,21 @@ class Expr(metaclass=_Interning):
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), tuple(getattr(self, n) for n in self._field_names))
 
+    # Display is bounded (chainrule.display): a DAG's text can be exponentially long.
     def __str__(self) -> str:
-        from .show import show
+        from .display import bounded_str
 
-        return show(self)
+        return bounded_str(self)
 
     def __repr__(self) -> str:
-        from .show import show_repr
+        from .display import bounded_repr
 
-        return show_repr(self)
+        return bounded_repr(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from .display import pretty
+
+        pretty(self, printer, cycle)
 
     def _repr_latex_(self) -> str | None:
         """Jupyter shows an expression as typeset math (None, hence plain text, when it is huge)."""

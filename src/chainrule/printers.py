@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from .dispatch import dispatcher, resolve
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
-from .show import Template, emit
+from .show import Template, emit, emit_checked
 from .traverse import postorder, tree_size_at_most
 
 __all__ = [
@@ -120,9 +120,17 @@ def _wrap(child: Expr, needed: int, precedence: Callable[[Expr], int]) -> list[s
 
 
 def to_latex(expr: Expr) -> str:
-    """LaTeX source for ``expr`` (without ``$`` delimiters), e.g. ``4 \\cdot x \\cdot y + e^{-y}``."""
+    """LaTeX source for ``expr`` (without ``$`` delimiters), e.g. ``4 \\cdot x \\cdot y + e^{-y}``.
+
+    Text longer than ``chainrule.show.MAX_TEXT`` characters raises ChainruleError before any is built.
+    """
     if not isinstance(expr, Expr):
         raise TypeError(f"to_latex expects an expression, got {type(expr).__name__}")
+    return emit_checked(expr, _latex_template(), "to_latex's text")
+
+
+def _latex_template() -> Callable[[Expr], Template]:
+    """``to_latex``'s template function, resolving each node type's cases once."""
     templates: dict[type, Callable[..., Template]] = {}
     precedences: dict[type, Callable[[Expr], int]] = {}
 
@@ -140,7 +148,7 @@ def to_latex(expr: Expr) -> str:
             case = templates[kind] = resolve(latex_node, kind)
         return case(node, precedence)
 
-    return emit(expr, template_of)
+    return template_of
 
 
 def _const_latex(node: Const, precedence: Callable[[Expr], int]) -> Template:
@@ -218,12 +226,19 @@ latex_precedence.add((Mul,), lambda node: NEGATION if _is_negation(node) else PR
 #: Largest tree (counting shared parts every time) that ``_repr_latex_`` typesets.
 DISPLAY_LIMIT = 2000
 
+#: Longest LaTeX source ``_repr_latex_`` hands to Jupyter (characters).
+DISPLAY_CHARS = 20_000
+
 
 def latex_for_display(expr: Expr, limit: int = DISPLAY_LIMIT) -> str | None:
-    """``$\\displaystyle ...$`` for Jupyter, or None when the tree has more than ``limit`` nodes."""
+    """``$\\displaystyle ...$`` for Jupyter, or None (so Jupyter falls back to the bounded repr)
+    when the tree has more than ``limit`` nodes or the source more than ``DISPLAY_CHARS`` characters."""
     if not tree_size_at_most(expr, limit):
         return None
-    return "$\\displaystyle " + to_latex(expr) + "$"
+    text = emit(expr, _latex_template(), DISPLAY_CHARS)
+    if len(text) > DISPLAY_CHARS:
+        return None
+    return "$\\displaystyle " + text + "$"
 
 
 def _dot_string(text: str) -> str:

@@ -4,6 +4,12 @@ A printer case returns a *template*: a sequence of strings and child
 nodes, e.g. ``("(", node.x, " + ", node.y, ")")``.  One iterative emitter
 expands templates into a list of pieces, so printing costs time linear in
 the output, at any depth (joining strings level by level would be quadratic).
+
+A DAG's text can be exponentially longer than the DAG (``e = e * e`` sixty
+times is 2^61 nodes as text), so full text is built only after
+``check_text_size`` has added up its length by a fold over the distinct
+nodes; beyond ``MAX_TEXT`` characters it raises instead of hanging.  The
+bounded forms for the REPL and Jupyter live in ``chainrule.display``.
 """
 
 from __future__ import annotations
@@ -11,9 +17,29 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from .dispatch import dispatcher, resolve
+from .errors import ChainruleError
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
+from .traverse import fold_cases, tree_size_at_most
 
-__all__ = ["show", "show_node", "show_repr", "emit", "Template"]
+__all__ = [
+    "show",
+    "show_node",
+    "show_repr",
+    "show_template",
+    "repr_template",
+    "emit",
+    "Template",
+    "MAX_TEXT",
+    "text_length",
+    "check_text_size",
+    "emit_checked",
+]
+
+#: Longest text ``show``, ``repr``'s full form and ``to_latex`` build (characters); longer raises.
+MAX_TEXT = 10**8
+
+#: Trees up to this many nodes (shared parts counted each time) print without the length fold first.
+_SMALL_TREE = 1_000_000
 
 Template = Sequence[str | Expr]
 
@@ -44,10 +70,54 @@ def emit(expr: Expr, template_of: Callable[[Expr], Template], limit: int | None 
     return "".join(out)
 
 
-def show(expr: Expr, limit: int | None = None) -> str:
-    """The fully parenthesised text of ``expr``, exactly the lab's format (its first ``limit`` characters)."""
-    if not isinstance(expr, Expr):
-        raise TypeError(f"show expects an expression, got {type(expr).__name__}")
+def text_length(expr: Expr, template_of: Callable[[Expr], Template]) -> int:
+    """The length of the text ``emit`` would build, by a fold over the distinct nodes (no text is built)."""
+    memo: dict[Expr, int] = {}
+
+    def length(node: Expr, *kids: int) -> int:
+        total = 0
+        for part in template_of(node):
+            if isinstance(part, str):
+                total += len(part)
+            else:  # a child node: its length is already known (or, for an unusual template, folded now)
+                found = memo.get(part)
+                total += found if found is not None else fold_cases(part, lambda kind: length, memo)
+        return total
+
+    return fold_cases(expr, lambda kind: length, memo)
+
+
+def check_text_size(
+    expr: Expr, template_of: Callable[[Expr], Template], what: str, limit: int = MAX_TEXT
+) -> None:
+    """Raise ChainruleError, with the size, when the text would exceed ``limit`` characters."""
+    size = text_length(expr, template_of)
+    if size > limit:
+        from .display import node_counts
+
+        raise ChainruleError(
+            f"{what} would be {size:,} characters, more than the {limit:,} it builds "
+            f"(the expression has {node_counts(expr)}); repr() and str() show the start of it"
+        )
+
+
+def emit_checked(expr: Expr, template_of: Callable[[Expr], Template], what: str) -> str:
+    """``emit``'s full text, or ChainruleError with the size when it would exceed ``MAX_TEXT``.
+
+    A small tree is emitted straight away (a cheap walk tells it is small, and
+    the emitter's limit catches huge leaves): the length fold, which costs as
+    much as printing, runs only for big trees, where it prevents the hang.
+    """
+    if tree_size_at_most(expr, _SMALL_TREE):
+        text = emit(expr, template_of, MAX_TEXT)
+        if len(text) <= MAX_TEXT:
+            return text
+    check_text_size(expr, template_of, what)
+    return emit(expr, template_of)
+
+
+def show_template() -> Callable[[Expr], Template]:
+    """``show``'s template function, resolving each node type's case once."""
     cases: dict[type, Callable[[Expr], Template]] = {}
 
     def template_of(node: Expr) -> Template:
@@ -57,7 +127,19 @@ def show(expr: Expr, limit: int | None = None) -> str:
             case = cases[kind] = resolve(show_node, kind)
         return case(node)
 
-    return emit(expr, template_of, limit)
+    return template_of
+
+
+def show(expr: Expr, limit: int | None = None) -> str:
+    """The fully parenthesised text of ``expr``, exactly the lab's format (its first ``limit`` characters).
+
+    Without ``limit``, text longer than ``MAX_TEXT`` characters raises ChainruleError before any is built.
+    """
+    if not isinstance(expr, Expr):
+        raise TypeError(f"show expects an expression, got {type(expr).__name__}")
+    if limit is None:
+        return emit_checked(expr, show_template(), "show's text")
+    return emit(expr, show_template(), limit)
 
 
 def _binary(symbol: str) -> Callable[[Expr], Template]:
@@ -85,7 +167,7 @@ show_node.add((Log,), _call("log"))
 show_node.add((TanH,), _call("tanh"))
 
 
-def _repr_template(node: Expr) -> Template:
+def repr_template(node: Expr) -> Template:
     parts: list[str | Expr] = [type(node).__name__ + "("]
     for i, name in enumerate(node._field_names):
         if i:
@@ -97,5 +179,5 @@ def _repr_template(node: Expr) -> Template:
 
 
 def show_repr(expr: Expr) -> str:
-    """Constructor-call form, e.g. ``Sum(Var('x'), Const(1))``; safe at any depth."""
-    return emit(expr, _repr_template)
+    """The full constructor-call form, e.g. ``Sum(Var('x'), Const(1))``; ``repr`` is its bounded start."""
+    return emit_checked(expr, repr_template, "repr's full text")

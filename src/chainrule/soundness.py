@@ -22,7 +22,6 @@ from .dispatch import resolve
 from .errors import EvaluationError
 from .evaluate import evaluate, evaluate_node
 from .nodes import Const, Expr, Var
-from .show import show
 from .traverse import fold
 
 __all__ = ["Unsound", "check_rewrite", "rounding_bound"]
@@ -88,7 +87,7 @@ def check_rewrite(
         original = evaluate(before, env)
     except EvaluationError:
         return False
-    where = f"{rule} rewrote {show(before)} to {show(after)}; at {dict(env)}"
+    where = f"{rule} rewrote {before} to {after}; at {dict(env)}"  # str: bounded, a DAG can be huge
     try:
         rewritten = evaluate(after, env)
     except EvaluationError as exc:
