@@ -20,6 +20,7 @@ from .parse import parse
 from .polynomial import horner
 from .printers import to_dot, to_latex
 from .rules import DEFAULT_RULES, Rule, load_rules, parse_rule
+from .serialize import from_json, to_json
 from .show import show, show_node
 from .simplify import Explanation, Step, explain, simplify
 from .strategies import (
@@ -89,6 +90,9 @@ __all__ = [
     "EvaluationError",
     "RuleError",
     "RewriteLimitError",
+    # interop (issue 11)
+    "to_json",
+    "from_json",
 ]
 
 __version__ = "0.1.0"

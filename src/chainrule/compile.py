@@ -349,7 +349,9 @@ def lambdify(
     built.source = source
     built.args = names
     built.__doc__ = f"Compiled by chainrule.lambdify from {len(order)} distinct nodes; args {list(names)}."
-    return cast(Lambdified, built)
+    from .serialize import picklable  # pickles as this lambdify call (generated code has no importable name)
+
+    return cast(Lambdified, picklable(built, exprs, names))
 
 
 def _generate(

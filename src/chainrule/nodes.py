@@ -215,7 +215,10 @@ class Expr(metaclass=_Interning):
         return self
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), tuple(getattr(self, n) for n in self._field_names))
+        """Pickle as a flat node table (chainrule.serialize): depth costs no recursion."""
+        from .serialize import reduce_expr
+
+        return reduce_expr(self)
 
     # Display is bounded (chainrule.display): a DAG's text can be exponentially long.
     def __str__(self) -> str:
