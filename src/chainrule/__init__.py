@@ -15,6 +15,7 @@ from .errors import (
 )
 from .evaluate import evaluate, evaluate_node
 from .grad import adjoint_node, grad
+from .interop_sympy import from_sympy, to_sympy
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .parse import parse
 from .polynomial import horner
@@ -93,6 +94,8 @@ __all__ = [
     # interop (issue 11)
     "to_json",
     "from_json",
+    "to_sympy",
+    "from_sympy",
 ]
 
 __version__ = "0.1.0"

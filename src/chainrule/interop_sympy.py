@@ -1,0 +1,241 @@
+"""SymPy both ways: ``to_sympy`` and ``from_sympy``, iterative and sharing-aware.
+
+SymPy is an optional extra (``pip install chainrule[sympy]``), imported only
+when one of these functions is called.
+
+Both directions are tables keyed by node type, so a node type added later
+(or a user's) is one entry: ``TO_SYMPY[MyNode] = lambda sympy, node, evaluate, *args: ...``
+and ``FROM_SYMPY["MyFunction"] = lambda *children: MyNode(*children)``.
+
+From SymPy:
+
+- n-ary ``Add`` and ``Mul`` become left-nested binary ``Sum``/``Mul`` nodes; a
+  term ``-1 * t`` becomes a ``Sub`` and factors with negative integer powers
+  become a ``Div``.
+- An integer power becomes products by repeated squaring (``x**5`` is
+  ``(x*x)*(x*x)*x`` with ``x*x`` shared), until a power node exists; a
+  negative one is ``1 / that``.  A non-integer power (``sqrt``) is an error
+  for now: ``exp(y * log(x))`` would change the domain.
+- ``Rational(p, q)`` becomes ``Div(Const(p), Const(q))``: exact as data, and
+  evaluated as Python's correctly rounded ``p / q``.  A ``Float`` becomes
+  the nearest float; ``E`` is ``Exp(Const(1))``, ``pi`` and other number
+  symbols their nearest float.
+- A function chainrule lacks, an infinity or NaN raises ``ChainruleError``
+  naming it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from .errors import ChainruleError
+from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
+from .traverse import fold_cases
+
+__all__ = ["to_sympy", "from_sympy", "TO_SYMPY", "FROM_SYMPY"]
+
+
+def _sympy() -> Any:
+    try:
+        import sympy
+    except ImportError:
+        raise ImportError(
+            "chainrule's SymPy conversion needs SymPy: pip install 'chainrule[sympy]' (or sympy)"
+        ) from None
+    return sympy
+
+
+def _const(sympy: Any, node: Const, evaluate: bool) -> Any:
+    value = node.value
+    return sympy.Integer(value) if type(value) is int else sympy.Float(value)
+
+
+#: Node type -> ``case(sympy, node, evaluate, *children_as_sympy)``.
+TO_SYMPY: dict[type, Callable[..., Any]] = {
+    Const: _const,
+    Var: lambda sympy, node, evaluate: sympy.Symbol(node.name),
+    Sum: lambda sympy, node, evaluate, x, y: sympy.Add(x, y, evaluate=evaluate),
+    Sub: lambda sympy, node, evaluate, x, y: sympy.Add(
+        x, sympy.Mul(sympy.S.NegativeOne, y, evaluate=evaluate), evaluate=evaluate
+    ),
+    Mul: lambda sympy, node, evaluate, x, y: sympy.Mul(x, y, evaluate=evaluate),
+    Div: lambda sympy, node, evaluate, x, y: sympy.Mul(
+        x, sympy.Pow(y, sympy.S.NegativeOne, evaluate=evaluate), evaluate=evaluate
+    ),
+    Exp: lambda sympy, node, evaluate, x: sympy.exp(x, evaluate=evaluate),
+    Log: lambda sympy, node, evaluate, x: sympy.log(x, evaluate=evaluate),
+    TanH: lambda sympy, node, evaluate, x: sympy.tanh(x, evaluate=evaluate),
+}
+
+
+def to_sympy(expr: Expr, *, evaluate: bool = True) -> Any:
+    """The SymPy expression of ``expr``; each distinct subexpression is converted once.
+
+    ``evaluate=False`` keeps SymPy from simplifying as it builds (``x + 0``
+    stays): SymPy's automatic evaluation flattens sums at a cost that grows
+    with their length, so a very long or deep expression converts much faster
+    unevaluated.
+    """
+    if not isinstance(expr, Expr):
+        raise TypeError(f"to_sympy expects an expression, got {type(expr).__name__}")
+    sympy = _sympy()
+
+    def case_for(kind: type) -> Callable[..., Any]:
+        case = TO_SYMPY.get(kind)
+        if case is None:
+            raise ChainruleError(
+                f"to_sympy: no SymPy form for the node type {kind.__name__} (add TO_SYMPY[{kind.__name__}])"
+            )
+        return lambda node, *kids: case(sympy, node, evaluate, *kids)
+
+    return fold_cases(expr, case_for)
+
+
+# ---------------------------------------------------------------------------------------------------
+# From SymPy
+
+
+def _product(factors: list[Expr]) -> Expr:
+    result = factors[0]
+    for factor in factors[1:]:
+        result = Mul(result, factor)
+    return result
+
+
+def _power(base: Expr, exponent: int) -> Expr:
+    """``base ** exponent`` (a positive integer) as products, squaring: O(log exponent) nodes."""
+    result: Expr | None = None
+    square = base
+    while True:
+        if exponent & 1:
+            result = square if result is None else Mul(result, square)
+        exponent >>= 1
+        if not exponent:
+            assert result is not None
+            return result
+        square = Mul(square, square)
+
+
+def _add(*terms: Expr) -> Expr:
+    result = terms[0]
+    for term in terms[1:]:
+        negated = type(term) is Mul and term._kids[0] is _MINUS_ONE
+        result = Sub(result, term._kids[1]) if negated else Sum(result, term)
+    return result
+
+
+_MINUS_ONE = Const(-1)
+_ONE = Const(1)
+
+#: SymPy function name -> ``build(*children)`` for SymPy functions with a chainrule node.
+FROM_SYMPY: dict[str, Callable[..., Expr]] = {
+    "exp": Exp,
+    "log": Log,
+    "tanh": TanH,
+}
+
+
+def from_sympy(sympy_expr: Any) -> Expr:
+    """The chainrule expression of a SymPy expression (see the module's notes for each kind).
+
+    Iterative, so depth is no problem; an object SymPy shares is converted once.
+    """
+    sympy = _sympy()
+    root = sympy.sympify(sympy_expr)
+    memo: dict[int, Expr] = {}
+    keep: list[Any] = []  # memo is keyed by id(): keep every converted object alive meanwhile
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        item, ready = stack.pop()
+        if id(item) in memo:
+            continue
+        if not ready:
+            stack.append((item, True))
+            if isinstance(item, sympy.Pow) and item.exp.is_Integer:
+                stack.append((item.base, False))  # the exponent stays a SymPy integer
+            elif not _is_leaf(sympy, item):
+                stack.extend((arg, False) for arg in reversed(item.args) if id(arg) not in memo)
+            continue
+        memo[id(item)] = _convert(sympy, item, memo)
+        keep.append(item)
+    return memo[id(root)]
+
+
+def _is_leaf(sympy: Any, item: Any) -> bool:
+    return bool(item.is_Atom) or (isinstance(item, sympy.Pow) and not item.exp.is_Integer)
+
+
+def _convert(sympy: Any, item: Any, memo: dict[int, Expr]) -> Expr:
+    """One SymPy node, its arguments already converted."""
+    if item.is_Integer:
+        return _number(int(item), item)
+    if item.is_Rational:
+        return Div(_number(int(item.p), item), _number(int(item.q), item))
+    if item.is_Float:
+        return _number(float(item), item)
+    if item is sympy.E:
+        return Exp(_ONE)
+    if item.is_NumberSymbol:
+        return _number(float(item), item)
+    if item.is_Symbol:
+        if not item.name.isidentifier():
+            raise ChainruleError(f"from_sympy: symbol name {item.name!r:.80} is not a Python identifier")
+        return Var(item.name)
+    if isinstance(item, sympy.Pow):
+        exponent = item.exp
+        if not exponent.is_Integer:
+            raise ChainruleError(
+                f"from_sympy: chainrule has no power node yet, so {_quote(item)} "
+                "(a non-integer power) cannot be converted"
+            )
+        n = int(exponent)
+        base = memo[id(item.base)]
+        if n == 0:
+            return _ONE
+        power = _power(base, abs(n))
+        return power if n > 0 else Div(_ONE, power)
+    if isinstance(item, sympy.Add):
+        return _add(*[memo[id(arg)] for arg in item.args])
+    if isinstance(item, sympy.Mul):
+        numerator: list[Expr] = []
+        denominator: list[Expr] = []
+        for arg in item.args:
+            if isinstance(arg, sympy.Pow) and arg.exp.is_Integer and arg.exp < 0:
+                denominator.append(_power(memo[id(arg.base)], -int(arg.exp)))
+            elif arg.is_Rational and not arg.is_Integer and arg.p == 1:
+                denominator.append(_number(int(arg.q), arg))
+            else:
+                numerator.append(memo[id(arg)])
+        top = _product(numerator) if numerator else _ONE
+        return Div(top, _product(denominator)) if denominator else top
+    if isinstance(item, sympy.Function):
+        name = type(item).__name__
+        build = FROM_SYMPY.get(name)
+        if build is None:
+            raise ChainruleError(
+                f"from_sympy: chainrule has no node for the SymPy function {name} (in {_quote(item)})"
+            )
+        return build(*[memo[id(arg)] for arg in item.args])
+    raise ChainruleError(
+        f"from_sympy: chainrule has no node for SymPy's {type(item).__name__} ({_quote(item)})"
+    )
+
+
+def _number(value: int | float, item: Any) -> Const:
+    try:
+        return Const(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ChainruleError(
+            f"from_sympy: the number {_quote(item)} has no chainrule constant: {exc}"
+        ) from None
+
+
+def _quote(item: Any) -> str:
+    """A short text for an error: SymPy's printer recurses, so only a shallow expression is printed."""
+    text = type(item).__name__ + "(...)"
+    if item.is_Atom or all(arg.is_Atom for arg in item.args):
+        with contextlib.suppress(ValueError):  # an integer too long for str()
+            text = str(item)
+    return text if len(text) <= 80 else text[:77] + "..."
