@@ -16,6 +16,7 @@ from .errors import (
 from .evaluate import evaluate, evaluate_node
 from .grad import adjoint_node, grad
 from .interop_sympy import from_sympy, to_sympy
+from .jacobian import hessian, jacobian
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .parse import parse
 from .polynomial import horner
@@ -96,6 +97,8 @@ __all__ = [
     "from_json",
     "to_sympy",
     "from_sympy",
+    "jacobian",
+    "hessian",
 ]
 
 __version__ = "0.1.0"
