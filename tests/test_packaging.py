@@ -46,6 +46,16 @@ def test_wheel_ships_every_rule_file(wheel: Path) -> None:
     assert shipped == RULE_FILES
 
 
+def test_wheel_ships_py_typed_and_declares_the_extras(wheel: Path) -> None:
+    archive = zipfile.ZipFile(wheel)
+    assert "chainrule/py.typed" in archive.namelist()  # users' mypy reads the package's hints
+    (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+    text = archive.read(metadata).decode()
+    for extra in ("sympy", "testing"):
+        assert f"Provides-Extra: {extra}" in text
+    assert "Classifier: Typing :: Typed" in text
+
+
 def test_installed_wheel_loads_its_own_rules(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(

@@ -18,7 +18,7 @@ from .grad import adjoint_node, grad
 from .interop_sympy import from_sympy, to_sympy
 from .jacobian import hessian, jacobian
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
-from .parse import parse
+from .parse import parse, register_function
 from .polynomial import horner
 from .printers import to_dot, to_latex
 from .rules import DEFAULT_RULES, Rule, load_rules, parse_rule
@@ -99,6 +99,7 @@ __all__ = [
     "from_sympy",
     "jacobian",
     "hessian",
+    "register_function",
 ]
 
 __version__ = "0.1.0"

@@ -414,6 +414,19 @@ def _check_value(value: object) -> int | float:
         return int(value)
     if isinstance(value, numbers.Integral):
         return _check_value(int(value))
+    if isinstance(
+        value, numbers.Rational
+    ):  # a Fraction: silently rounding it would lose the exactness asked for
+        if value.denominator == 1:
+            return _check_value(int(value.numerator))
+        small = (
+            max(int(value.numerator).bit_length(), int(value.denominator).bit_length()) < 256
+        )  # str() is safe
+        raise TypeError(
+            f"Const holds an int or a float, and {type(value).__name__} {value if small else '...'!s:.80} "
+            "is neither exactly: "
+            "use Div(Const(numerator), Const(denominator)) for the exact quotient, or float() to round it"
+        )
     if isinstance(value, numbers.Real):
         number = float(value)
         if not math.isfinite(number):

@@ -17,10 +17,25 @@ import attrs
 from .errors import ParseError
 from .nodes import MAX_INT_DIGITS, Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 
-__all__ = ["parse", "FUNCTIONS", "PatternFactory"]
+__all__ = ["parse", "FUNCTIONS", "PatternFactory", "register_function"]
 
 #: Function names the parser knows, each building a one-child node.
 FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {"exp": Exp, "log": Log, "tanh": TanH}
+
+
+def register_function(name: str, node_class: Callable[[Expr], Expr]) -> Callable[[Expr], Expr]:
+    """Make ``parse`` read ``name(...)`` as ``node_class(...)`` (a one-child node type); returns the class.
+
+    The public way in: ``chainrule.parse`` is the function, so its module's ``FUNCTIONS`` is not
+    reachable as ``chainrule.parse.FUNCTIONS``.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"function name must be an identifier, got {name!r:.80}")
+    if not callable(node_class):
+        raise TypeError(f"register_function needs a node class for {name!r}, got {type(node_class).__name__}")
+    FUNCTIONS[name] = node_class
+    return node_class
+
 
 _BINARY: dict[str, tuple[int, Callable[[Expr, Expr], Expr]]] = {
     "+": (1, Sum),

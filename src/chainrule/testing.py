@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import hypothesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+try:
+    import hypothesis
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+except ImportError:  # a plain install: hypothesis is the [testing] extra
+    raise ImportError(
+        "chainrule.testing needs hypothesis: pip install 'chainrule[testing]' (or hypothesis)"
+    ) from None
 
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .patterns import KINDS, pattern_vars
@@ -41,8 +46,13 @@ def expressions(
     functions: Sequence[str] = ("exp", "log", "tanh"),
     leaves: st.SearchStrategy[Expr] | None = None,
     max_leaves: int = 12,
+    extra_nodes: Sequence[type[Expr]] = (),
 ) -> st.SearchStrategy[Expr]:
     """Random expressions over ``variables`` built from the given operators and functions.
+
+    ``extra_nodes`` adds node types of your own (``extra_nodes=[Sin, Cos]``):
+    each is built from as many random subexpressions as it has fields, so
+    property tests reach rules about your nodes.
 
     >>> from hypothesis import given
     >>> @given(expressions(("x",)))
@@ -51,6 +61,9 @@ def expressions(
     unknown = [op for op in operators if op not in _BINARY] + [f for f in functions if f not in _UNARY]
     if unknown:
         raise ValueError(f"unknown operators or functions: {unknown}")
+    for kind in extra_nodes:
+        if not (isinstance(kind, type) and issubclass(kind, Expr) and kind._field_names):
+            raise TypeError(f"extra_nodes takes node classes with fields (Expr subclasses), got {kind!r:.80}")
     if leaves is None:
         choices: list[st.SearchStrategy[Expr]] = [constants()]
         if variables:
@@ -65,9 +78,10 @@ def expressions(
             )
         if functions:
             options.append(st.builds(lambda f, a: _UNARY[f](a), st.sampled_from(functions), inner))
+        options.extend(st.builds(kind, *[inner] * len(kind._field_names)) for kind in extra_nodes)
         return st.one_of(options)
 
-    if not operators and not functions:
+    if not operators and not functions and not extra_nodes:
         return leaves
     return st.recursive(leaves, extend, max_leaves=max_leaves)
 
