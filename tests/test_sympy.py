@@ -89,6 +89,10 @@ def test_unevaluated_round_trip_is_structural_for_the_lab_nodes() -> None:
         (sympy.Rational(2, 3) * X, "((2 / 3) * x)"),
         (sympy.Float(0.1) * X, "(0.1 * x)"),
         (X - Y, "(x - y)"),
+        (-X - 1, "(-1 - x)"),  # a negative term is subtracted, after a positive one if there is one
+        (3 - 2 * X, "(3 - (2 * x))"),
+        (-X / 2 + Y, "(y - (x / 2))"),
+        (sympy.sympify("x**3 / 3 - 1/y"), "(((x * (x * x)) / 3) - (1 / y))"),
         (sympy.E, "exp(1)"),
         (sympy.pi, "3.141592653589793"),
         (sympy.Integer(10) ** 30, "1" + "0" * 30),

@@ -27,7 +27,7 @@ From SymPy:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .errors import ChainruleError
@@ -118,11 +118,17 @@ def _power(base: Expr, exponent: int) -> Expr:
         square = Mul(square, square)
 
 
-def _add(*terms: Expr) -> Expr:
-    result = terms[0]
-    for term in terms[1:]:
-        negated = type(term) is Mul and term._kids[0] is _MINUS_ONE
-        result = Sub(result, term._kids[1]) if negated else Sum(result, term)
+def _add(terms: list[tuple[bool, Expr]]) -> Expr:
+    """Left-nested sums of ``(negated, term)`` pairs: a negated term is subtracted, led by a positive one."""
+    for index, (negated, _) in enumerate(terms):
+        if not negated:
+            terms.insert(0, terms.pop(index))
+            break
+    negated, result = terms[0]
+    if negated:
+        result = Const(-result.value) if isinstance(result, Const) else Mul(_MINUS_ONE, result)
+    for negated, term in terms[1:]:
+        result = Sub(result, term) if negated else Sum(result, term)
     return result
 
 
@@ -197,19 +203,9 @@ def _convert(sympy: Any, item: Any, memo: dict[int, Expr]) -> Expr:
         power = _power(base, abs(n))
         return power if n > 0 else Div(_ONE, power)
     if isinstance(item, sympy.Add):
-        return _add(*[memo[id(arg)] for arg in item.args])
+        return _add([_term(sympy, arg, memo) for arg in item.args])
     if isinstance(item, sympy.Mul):
-        numerator: list[Expr] = []
-        denominator: list[Expr] = []
-        for arg in item.args:
-            if isinstance(arg, sympy.Pow) and arg.exp.is_Integer and arg.exp < 0:
-                denominator.append(_power(memo[id(arg.base)], -int(arg.exp)))
-            elif arg.is_Rational and not arg.is_Integer and arg.p == 1:
-                denominator.append(_number(int(arg.q), arg))
-            else:
-                numerator.append(memo[id(arg)])
-        top = _product(numerator) if numerator else _ONE
-        return Div(top, _product(denominator)) if denominator else top
+        return _mul(sympy, item.args, memo)
     if isinstance(item, sympy.Function):
         name = type(item).__name__
         build = FROM_SYMPY.get(name)
@@ -221,6 +217,34 @@ def _convert(sympy: Any, item: Any, memo: dict[int, Expr]) -> Expr:
     raise ChainruleError(
         f"from_sympy: chainrule has no node for SymPy's {type(item).__name__} ({_quote(item)})"
     )
+
+
+def _term(sympy: Any, item: Any, memo: dict[int, Expr]) -> tuple[bool, Expr]:
+    """A summand as ``(negated, magnitude)``: ``-2*x`` is ``(True, 2*x)``, so the sum can subtract it."""
+    if item.is_Number and item.is_negative:
+        return True, _convert(sympy, -item, memo)
+    if isinstance(item, sympy.Mul) and item.args[0].is_Number and item.args[0].is_negative:
+        coefficient = -item.args[0]
+        rest = item.args[1:]
+        return True, _mul(sympy, rest if coefficient == 1 else (coefficient, *rest), memo)
+    return False, memo[id(item)]
+
+
+def _mul(sympy: Any, factors: Sequence[Any], memo: dict[int, Expr]) -> Expr:
+    """A product: left-nested ``Mul``, with the factors of negative power gathered into one ``Div``."""
+    numerator: list[Expr] = []
+    denominator: list[Expr] = []
+    for arg in factors:
+        if isinstance(arg, sympy.Pow) and arg.exp.is_Integer and arg.exp < 0:
+            denominator.append(_power(memo[id(arg.base)], -int(arg.exp)))
+        elif arg.is_Rational and not arg.is_Integer and arg.p == 1:
+            denominator.append(_number(int(arg.q), arg))
+        elif arg.is_Number:  # converted here: _term passes a negated coefficient nobody visited
+            numerator.append(_convert(sympy, arg, memo))
+        else:
+            numerator.append(memo[id(arg)])
+    top = _product(numerator) if numerator else _ONE
+    return Div(top, _product(denominator)) if denominator else top
 
 
 def _number(value: int | float, item: Any) -> Const:
