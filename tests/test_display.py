@@ -102,3 +102,13 @@ def test_fixpoint_that_squares_gives_up_with_a_rewrite_limit_not_memory_error() 
     # Issue 13.5: the message formats {last!r:.80}, which built the whole repr of a 2**25-node tree.
     with pytest.raises(RewriteLimitError, match="no fixed point after 25 rewrites"):
         fixpoint(lambda e: e * e, fuel=25)(Var("x"))
+
+
+def test_counting_stops_for_a_huge_dag(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chainrule import display
+
+    monkeypatch.setattr(display, "COUNT_LIMIT", 10)
+    assert bounded_str(squarings(20), limit=5).endswith(
+        "[elided: at least 10 distinct nodes; show() gives the full text]"
+    )
+    assert display.node_counts(squarings(8)) == "9 distinct nodes, 511 as a tree"

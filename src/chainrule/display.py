@@ -29,8 +29,8 @@ __all__ = [
 #: Characters ``repr``, ``str`` and Jupyter show before eliding the rest.
 DISPLAY_LIMIT = 10_000
 
-#: How many distinct nodes the elision note counts before it stops counting.
-COUNT_LIMIT = 1_000_000
+#: How many distinct nodes the elision note counts before it stops (keeps display well under a second).
+COUNT_LIMIT = 200_000
 
 #: What marks elided text.
 ELLIPSIS = " … [elided: "
@@ -40,7 +40,7 @@ def node_counts(expr: Expr) -> str:
     """``"61 distinct nodes, 2,305,843,009,213,693,951 as a tree"``, promptly for any DAG."""
     distinct = count_nodes(expr, COUNT_LIMIT)
     if distinct >= COUNT_LIMIT:
-        return f"more than {COUNT_LIMIT:,} distinct nodes"
+        return f"at least {COUNT_LIMIT:,} distinct nodes"
     return f"{distinct:,} distinct nodes, {tree_size(expr):,} as a tree"
 
 
