@@ -10,8 +10,21 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 from hypothesis import given
 
-from chainrule import ChainruleError, Const, Exp, Expr, Log, Var, evaluate, from_json, lambdify, to_json
+from chainrule import (
+    ChainruleError,
+    Const,
+    Exp,
+    Expr,
+    Log,
+    Var,
+    evaluate,
+    from_json,
+    lambdify,
+    postorder,
+    to_json,
+)
 from chainrule.testing import expressions
+from tests.lab_strategies import dag_expressions
 from tests.test_extension import Cos, Sin
 
 x, y = Var("x"), Var("y")
@@ -41,6 +54,16 @@ def test_pickle_at_depth_100000_gives_the_interned_node() -> None:
 def test_pickle_and_json_round_trip_to_the_same_node(e: Expr) -> None:
     assert pickle.loads(pickle.dumps(e)) is e
     assert from_json(to_json(e)) is e
+
+
+@given(dag_expressions())
+def test_dags_round_trip_with_their_sharing(e: Expr) -> None:
+    # A sequence of the DAG's parts: each distinct node is one table entry however often it is shared.
+    parts = [e, *e._kids, e]
+    assert pickle.loads(pickle.dumps(parts)) == parts
+    text = to_json(parts)
+    assert from_json(text) == parts
+    assert len(json.loads(text)["nodes"]) == len(set(postorder(*parts)))
 
 
 def test_pickle_keeps_sharing_and_leaves_pickle_small() -> None:
