@@ -414,25 +414,26 @@ def _check_value(value: object) -> int | float:
         return int(value)
     if isinstance(value, numbers.Integral):
         return _check_value(int(value))
-    if isinstance(
-        value, numbers.Rational
-    ):  # a Fraction: silently rounding it would lose the exactness asked for
+    if isinstance(value, numbers.Rational):  # a Fraction: rounding it silently would lose exactness
         if value.denominator == 1:
             return _check_value(int(value.numerator))
-        small = (
-            max(int(value.numerator).bit_length(), int(value.denominator).bit_length()) < 256
-        )  # str() is safe
-        raise TypeError(
-            f"Const holds an int or a float, and {type(value).__name__} {value if small else '...'!s:.80} "
-            "is neither exactly: "
-            "use Div(Const(numerator), Const(denominator)) for the exact quotient, or float() to round it"
-        )
+        raise TypeError(_inexact(value))
     if isinstance(value, numbers.Real):
         number = float(value)
         if not math.isfinite(number):
             raise ValueError(f"Const value must be finite, got {number!r}")
         return number
     raise TypeError(f"Const value must be an int or float, got {type(value).__name__}: {value!r:.80}")
+
+
+def _inexact(value: numbers.Rational) -> str:
+    numerator, denominator = int(value.numerator), int(value.denominator)
+    short = max(numerator.bit_length(), denominator.bit_length()) < 256  # so str() cannot fail
+    text = f"{value}" if short else "..."
+    return (
+        f"Const holds an int or a float, and {type(value).__name__} {text:.80} is neither exactly: "
+        "use Div(Const(numerator), Const(denominator)) for the exact quotient, or float() to round it"
+    )
 
 
 def _check_name(name: object) -> str:
