@@ -148,6 +148,20 @@ def test_depth_100000_both_ways_and_sharing_converted_once() -> None:
     assert from_sympy(to_sympy(squared, evaluate=False)) is squared
 
 
+def test_sympys_own_recursion_is_a_clear_error() -> None:
+    e: Expr = x
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(400)  # SymPy fails at some depth whatever the limit; a low one finds it sooner
+    for index in range(1000):
+        e = Exp(e) if index % 2 else e + 1
+    try:
+        with pytest.raises(ChainruleError, match=r"evaluate=False\) converts it at any depth"):
+            to_sympy(e)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert from_sympy(to_sympy(e, evaluate=False)) is e
+
+
 def test_a_missing_sympy_is_a_clear_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "sympy", None)
     with pytest.raises(ImportError, match=r"pip install 'chainrule\[sympy\]'"):

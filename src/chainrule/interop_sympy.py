@@ -74,9 +74,10 @@ def to_sympy(expr: Expr, *, evaluate: bool = True) -> Any:
     """The SymPy expression of ``expr``; each distinct subexpression is converted once.
 
     ``evaluate=False`` keeps SymPy from simplifying as it builds (``x + 0``
-    stays): SymPy's automatic evaluation flattens sums at a cost that grows
-    with their length, so a very long or deep expression converts much faster
-    unevaluated.
+    stays).  SymPy's automatic evaluation flattens a sum at a cost that grows
+    with its length and recurses into arguments (a few thousand levels deep
+    it fails, which raises ChainruleError here); unevaluated, any depth
+    converts, in time linear in the distinct nodes.
     """
     if not isinstance(expr, Expr):
         raise TypeError(f"to_sympy expects an expression, got {type(expr).__name__}")
@@ -90,7 +91,13 @@ def to_sympy(expr: Expr, *, evaluate: bool = True) -> Any:
             )
         return lambda node, *kids: case(sympy, node, evaluate, *kids)
 
-    return fold_cases(expr, case_for)
+    try:
+        return fold_cases(expr, case_for)
+    except RecursionError:  # SymPy's own evaluation recurses into the arguments: ours does not
+        raise ChainruleError(
+            "to_sympy: SymPy's automatic evaluation recursed too deeply on this expression; "
+            "to_sympy(expr, evaluate=False) converts it at any depth"
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------------
