@@ -20,6 +20,7 @@ import functools
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 
 import attrs
 
@@ -68,18 +69,22 @@ INPUTS: tuple[str, ...] = ("x1", "x2")
 TARGET = "y"
 
 #: The handout's weights (cell "Values for weights and biases"), exactly as it writes them.
-HANDOUT_WEIGHTS_TEXT: Mapping[str, str] = {
-    "b1": "1.543385",
-    "w11": "3.111573",
-    "w12": "-2.808800",
-    "b2": "1.373085",
-    "w21": "3.130452",
-    "w22": "-2.813466",
-    "c": "-4.241453",
-    "u1": "4.036489",
-    "u2": "4.074885",
-}
-HANDOUT_WEIGHTS: Mapping[str, float] = {name: float(text) for name, text in HANDOUT_WEIGHTS_TEXT.items()}
+HANDOUT_WEIGHTS_TEXT: Mapping[str, str] = MappingProxyType(
+    {
+        "b1": "1.543385",
+        "w11": "3.111573",
+        "w12": "-2.808800",
+        "b2": "1.373085",
+        "w21": "3.130452",
+        "w22": "-2.813466",
+        "c": "-4.241453",
+        "u1": "4.036489",
+        "u2": "4.074885",
+    }
+)
+HANDOUT_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {name: float(text) for name, text in HANDOUT_WEIGHTS_TEXT.items()}
+)
 
 #: The handout's five points (cell "Create dataset"): the origin is class 1, its four neighbours class 0.
 FIVE_POINTS: tuple[tuple[tuple[float, float], float], ...] = (
