@@ -1,40 +1,49 @@
-"""The lab's 2-2-1 tanh network, defined once for every system.
+"""The handout's 2-2-1 tanh network, defined once for every system (from chainrule.network).
 
-h_j = tanh(w_j1*x1 + w_j2*x2 + b_j), fin = v1*h1 + v2*h2 + c,
-loss = fin - fin*y + log(1 + exp(-fin)) (the logistic loss of fin), nine
-parameters, trained by per-sample SGD on the five points.  ``loss`` is written
-once over arithmetic operators and ``tanh``/``exp``/``log`` functions, so
-chainrule, SymPy, SymEngine, micrograd and PyTorch build the same tree.
+h1 = tanh(b1 + x1*w11 + x2*w21), h2 = tanh(b2 + x1*w12 + x2*w22),
+fin = u1*h1 + u2*h2 + c, loss = fin - fin*y + log(1 + exp(-fin)) (the
+logistic loss of fin), the nine parameters in the handout's order, trained by
+per-sample SGD on the handout's five points from the default seed's Glorot
+start with the default schedule.  ``loss`` is written once over arithmetic
+operators and ``tanh``/``exp``/``log`` functions, so chainrule, SymPy,
+SymEngine, micrograd and PyTorch build the same tree.
 """
 
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from chainrule.network import FIVE_POINTS, PARAMETERS, TARGET
+from chainrule.network import (
+    DEFAULT_SCHEDULE,
+    DEFAULT_SEED,
+    EPOCHS,
+    FIVE_POINTS,
+    HANDOUT_WEIGHTS,
+    PARAMETERS,
+    TARGET,
+    glorot_init,
+)
 from chainrule.network import INPUTS as NETWORK_INPUTS
 
-# The parameter order and the data set are the library's own (chainrule.network).
+# The parameter order, the data set, the start and the schedule are the library's own (chainrule.network).
 PARAMS = PARAMETERS
 INPUTS = (*NETWORK_INPUTS, TARGET)
-#: The five points: the origin is class 1, the four corners class 0.
+#: The handout's five points: the origin is class 1, its four neighbours class 0.
 DATA = FIVE_POINTS
 
-#: A fixed, asymmetric start (symmetric hidden units would learn the same thing) from which the
-#: schedule below separates the five points (mean loss 0.71 -> 0.002).
-INIT = (0.9, 0.9, -0.9, -0.8, 0.7, 0.5, 0.3, -0.4, 0.2)
+#: The start of ``chainrule lab``'s default run: the handout's Glorot init (biases 0) from the default seed.
+INIT = tuple(glorot_init(random.Random(DEFAULT_SEED))[name] for name in PARAMS)
 
-#: The point W2's gradients are evaluated at: the initial weights and the sample (1, -1) -> 0.
-CHECK_POINT = (*INIT, 1.0, -1.0, 0.0)
-
-EPOCHS = 250
+#: The point W2's gradients are evaluated at: the handout's weights at its check input x = (1, -1), y = 0.
+CHECK_POINT = (*(HANDOUT_WEIGHTS[name] for name in PARAMS), 1.0, -1.0, 0.0)
 
 
 def learning_rate(epoch: int) -> float:
-    """A step schedule: 2, halved after 100 and again after 200 epochs."""
-    return 2.0 if epoch < 100 else 1.0 if epoch < 200 else 0.5
+    """The default schedule (chainrule.network.DEFAULT_SCHEDULE) at ``epoch`` of the handout's 250."""
+    return DEFAULT_SCHEDULE(epoch, EPOCHS)
 
 
 def loss(tanh: Callable[[Any], Any], exp: Callable[[Any], Any], log: Callable[[Any], Any], *a: Any) -> Any:
@@ -42,36 +51,36 @@ def loss(tanh: Callable[[Any], Any], exp: Callable[[Any], Any], log: Callable[[A
 
     ``a`` is the nine parameters (PARAMS order), then x1, x2, y.
     """
-    w11, w12, b1, w21, w22, b2, v1, v2, c, x1, x2, y = a
-    h1 = tanh(w11 * x1 + w12 * x2 + b1)
-    h2 = tanh(w21 * x1 + w22 * x2 + b2)
-    fin = v1 * h1 + v2 * h2 + c
+    b1, w11, w12, b2, w21, w22, c, u1, u2, x1, x2, y = a
+    h1 = tanh(b1 + (x1 * w11 + x2 * w21))
+    h2 = tanh(b2 + (x1 * w12 + x2 * w22))
+    fin = u1 * h1 + u2 * h2 + c
     return fin - fin * y + log(1 + exp(-fin))
 
 
 def hand_gradients(
+    b1: float,
     w11: float,
     w12: float,
-    b1: float,
+    b2: float,
     w21: float,
     w22: float,
-    b2: float,
-    v1: float,
-    v2: float,
     c: float,
+    u1: float,
+    u2: float,
     x1: float,
     x2: float,
     y: float,
 ) -> tuple[float, ...]:
     """The nine gradients by hand-written backprop: the floor a compiled gradient can hope for."""
-    h1 = math.tanh(w11 * x1 + w12 * x2 + b1)
-    h2 = math.tanh(w21 * x1 + w22 * x2 + b2)
-    fin = v1 * h1 + v2 * h2 + c
+    h1 = math.tanh(b1 + (x1 * w11 + x2 * w21))
+    h2 = math.tanh(b2 + (x1 * w12 + x2 * w22))
+    fin = u1 * h1 + u2 * h2 + c
     e = math.exp(-fin)
     dfin = 1.0 - y - e / (1.0 + e)  # d/dfin of fin - fin*y + log(1 + e^-fin)
-    d1 = dfin * v1 * (1.0 - h1 * h1)
-    d2 = dfin * v2 * (1.0 - h2 * h2)
-    return (d1 * x1, d1 * x2, d1, d2 * x1, d2 * x2, d2, dfin * h1, dfin * h2, dfin)
+    d1 = dfin * u1 * (1.0 - h1 * h1)
+    d2 = dfin * u2 * (1.0 - h2 * h2)
+    return (d1, d1 * x1, d2 * x1, d2, d1 * x2, d2 * x2, dfin, dfin * h1, dfin * h2)
 
 
 def hand_loss(*a: float) -> float:
@@ -80,7 +89,7 @@ def hand_loss(*a: float) -> float:
 
 
 def train(gradients: Callable[..., Sequence[float]], epochs: int = EPOCHS) -> tuple[float, ...]:
-    """Per-sample SGD from INIT: the same loop for every system that compiles its gradients."""
+    """Per-sample SGD from INIT in the handout's order: the same loop for every system."""
     params = list(INIT)
     for epoch in range(epochs):
         rate = learning_rate(epoch)

@@ -1,4 +1,4 @@
-"""W2: the nine parameter gradients of the lab network's loss, raw and simplified, with their sizes."""
+"""W2: the nine parameter gradients of the handout network's loss, raw and simplified, with their sizes."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ ROWS = [
     Row("simplified", "all 9 gradients, simplified"),
     Row("raw_size", "raw gradients: tree/distinct nodes", "size"),
     Row("simplified_size", "simplified gradients: tree/distinct nodes", "size"),
-    Row("values", "the 9 gradients at the initial weights, sample (1, −1)", "values"),
+    Row("values", "the 9 gradients at the handout's weights, x = (1, −1), y = 0", "values"),
 ]
 
 CHECK_ENV = dict(zip(net.PARAMS + net.INPUTS, net.CHECK_POINT, strict=True))

@@ -174,3 +174,52 @@ def test_python_m_lab_writes_the_plot(tmp_path: Path) -> None:
     assert f"saved to {Path('plots') / 'five_points_loss.png'}" in done.stdout
     assert "24.049787068367863" in done.stdout
     assert "5 of 5 points classified correctly" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--seed", "x"], "--seed"),
+        (["--seed", "1.5"], "--seed"),
+        (["--epochs", "0"], "positive"),
+        (["--epochs", "-3"], "positive"),
+        (["--epochs", "x"], "positive"),
+    ],
+)
+def test_lab_bad_arguments_are_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], fragment: str
+) -> None:
+    assert_bad_input(*run(capsys, "lab", "--out", str(tmp_path / "out"), *argv), fragment)
+    assert not (tmp_path / "out").exists()
+
+
+def test_lab_out_that_is_a_file_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert_bad_input(*run(capsys, "lab", "--out", str(blocker)), str(blocker), "directory")
+    assert blocker.read_text() == "not a directory"
+
+
+def test_python_m_lab_bad_input_never_shows_a_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    for argv in (
+        ["--seed", "x"],
+        ["--epochs", "-1"],
+        ["--out", str(blocker / "sub")],
+        ["--out", str(blocker)],
+    ):
+        done = python_m("lab", *argv, cwd=tmp_path)
+        assert done.returncode == 2, argv
+        assert done.stdout == "", argv
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+
+
+def test_python_m_lab_reports_the_handouts_lab(tmp_path: Path) -> None:
+    done = python_m("lab", "--out", "plots", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "w12=-2.808800" in done.stdout
+    assert "output at x = (1, -1): 0.9534" in done.stdout
+    assert "x1    x2  label  output  class" in done.stdout

@@ -1,18 +1,21 @@
-"""``python -m chainrule lab``: the lab's first exercise, end to end, as one report.
+"""``python -m chainrule lab``: the handout's Exercise 1, end to end, as one report.
 
 The example expression, its value, raw and simplified derivatives with the
-derivation, the mixed second derivative, the network with the lab's weights,
-its gradients, training on the five points with progress, the predictions,
-and the per-sample loss curves as a PNG.  The plot uses matplotlib's
-object-oriented API with the Agg canvas, so it never touches a global
-backend (safe inside Jupyter too); matplotlib is imported only here, lazily.
+derivation, the mixed second derivative, the handout's network with the
+handout's weights, its gradients, the handout's training on the five points
+with progress, the predictions as a table, and the per-sample loss curves as
+a PNG.  The plot uses matplotlib's object-oriented API with the Agg canvas,
+so it never touches a global backend (safe inside Jupyter too); matplotlib is
+imported only here, lazily.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib.util
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +24,16 @@ from .errors import ChainruleError
 from .evaluate import evaluate
 from .grad import grad
 from .network import (
+    DEFAULT_SCHEDULE,
+    DEFAULT_SEED,
+    EPOCHS,
     FIVE_POINTS,
+    HANDOUT_WEIGHTS,
+    HANDOUT_WEIGHTS_TEXT,
     INPUTS,
-    LAB_WEIGHTS,
     PARAMETERS,
     TrainingResult,
     compiled_step,
-    learning_rate,
     network,
     predict,
     train,
@@ -37,7 +43,14 @@ from .show import show
 from .simplify import explain, simplify
 from .traverse import postorder, tree_size
 
-__all__ = ["run_lab", "loss_figure", "save_loss_plot", "PLOT_NAME", "MissingDependencyError"]
+__all__ = [
+    "run_lab",
+    "loss_figure",
+    "save_loss_plot",
+    "prediction_table",
+    "PLOT_NAME",
+    "MissingDependencyError",
+]
 
 #: File name of the loss plot inside the output directory.
 PLOT_NAME = "five_points_loss.png"
@@ -58,8 +71,21 @@ def _point(point: tuple[float, float]) -> str:
     return f"({point[0]:g}, {point[1]:g})"
 
 
+def prediction_table(weights: Mapping[str, float]) -> list[str]:
+    """The five points as rows of x1, x2, label, output and class (output > 0.5 is class 1)."""
+    rows = [f"{INPUTS[0]:>5} {INPUTS[1]:>5}  label  output  class"]
+    for point, label in FIVE_POINTS:
+        output = predict(weights, *point)
+        rows.append(f"{point[0]:>5g} {point[1]:>5g}  {label:>5g}  {output:.4f}  {int(output > 0.5):>5}")
+    return rows
+
+
+def _correct(weights: Mapping[str, float]) -> int:
+    return sum((predict(weights, *point) > 0.5) == (label == 1.0) for point, label in FIVE_POINTS)
+
+
 def loss_figure(result: TrainingResult) -> Any:
-    """A matplotlib Figure of each sample's loss per epoch (log scale); no pyplot, no global state."""
+    """Each sample's loss per epoch, one line per sample, as the handout plots ``loss_dict``; no pyplot."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(7, 4.5), layout="constrained")
@@ -67,14 +93,26 @@ def loss_figure(result: TrainingResult) -> Any:
     epochs = range(1, len(result.losses) + 1)
     for index, (point, label) in enumerate(FIVE_POINTS):
         curve = [epoch_losses[index] for epoch_losses in result.losses]
-        axes.plot(epochs, curve, label=f"x = {_point(point)}, y = {label:g}")
-    axes.set_yscale("log")
+        axes.plot(epochs, curve, label=f"sample {index}: x = {_point(point)}, y = {label:g}")
     axes.set_xlabel("epoch")
-    axes.set_ylabel("loss (binary cross-entropy)")
+    axes.set_ylabel("loss of the sample (binary cross-entropy)")
     axes.set_title(f"Five points: per-sample loss during SGD (seed {result.seed})")
-    axes.grid(True, which="both", alpha=0.3)
+    axes.grid(True, alpha=0.3)
     axes.legend()
     return figure
+
+
+def _writable_directory(directory: str | Path) -> Path:
+    """Create ``directory`` and prove a file can be written there, before any work is done."""
+    folder = Path(directory)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(
+            errno.ENOTDIR, "is a file; --out names a directory for the plot", str(folder)
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=folder):
+        pass
+    return folder
 
 
 def save_loss_plot(result: TrainingResult, directory: str | Path) -> Path:
@@ -96,17 +134,19 @@ def _distinct(*exprs: Expr) -> int:
 
 
 def run_lab(
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     out: str | Path = "lab-output",
-    epochs: int = 250,
+    epochs: int = EPOCHS,
     write: Callable[[str], None] = print,
 ) -> Path:
     """Run the lab, reporting through ``write`` line by line; returns the loss plot's path."""
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
     _require_matplotlib()  # fail before the work, not after it
-    Path(out).mkdir(parents=True, exist_ok=True)
+    _writable_directory(out)
     x, y = Var("x"), Var("y")
     z = 4 * x * y + Exp(-y)
-    write("chainrule lab: a scalar autodiff engine, end to end")
+    write("chainrule lab: the handout's Exercise 1, a scalar autodiff engine, end to end")
     write("")
     write("1. The example expression z = 4xy + e^-y")
     write(f"   show(z)         = {show(z)}")
@@ -123,18 +163,17 @@ def run_lab(
     write("")
 
     net = network()
-    write("3. The 2-2-1 tanh network, as expressions")
+    write("3. The handout's network: two tanh hidden units, a sigmoid output, BCE with logits")
     for index, hidden in enumerate(net.hidden, start=1):
         write(f"   h{index}   = {show(hidden)}")
     write(f"   fin  = {show(net.logit)}")
-    write(f"   out  = sigmoid(fin) = {show(net.output)}")
-    write(f"   loss = BCE with logits = {show(net.loss)}")
-    weights = ", ".join(f"{name}={value:g}" for name, value in LAB_WEIGHTS.items())
-    write(f"   lab weights: {weights}")
-    write(
-        "   (chainrule's choice, reproducing the lab's figure; the handout's own numbers are not available)"
-    )
-    write(f"   output at x = (1, -1): {predict(LAB_WEIGHTS, 1.0, -1.0):.4f}   (the lab: about 0.95)")
+    write(f"   fout = sigmoid(fin) = {show(net.output)}")
+    write(f"   loss = {show(net.loss)}")
+    write("   the handout's weights: " + ", ".join(f"{k}={v}" for k, v in HANDOUT_WEIGHTS_TEXT.items()))
+    write(f"   output at x = (1, -1): {predict(HANDOUT_WEIGHTS, 1.0, -1.0):.4f}")
+    write("   their predictions on the five points:")
+    for row in prediction_table(HANDOUT_WEIGHTS):
+        write(f"     {row}")
     write("")
 
     raw = [diff(net.loss, name) for name in PARAMETERS]
@@ -142,7 +181,7 @@ def run_lab(
     started = time.perf_counter()
     step = compiled_step(net)
     compile_ms = (time.perf_counter() - started) * 1000
-    write(f"4. The {len(PARAMETERS)} gradients of the loss ({', '.join(PARAMETERS)})")
+    write(f"4. The {len(PARAMETERS)} gradient graphs of the loss ({', '.join(PARAMETERS)})")
     write(f"   diff, as trees:           {sum(tree_size(e) for e in raw):>5} nodes")
     write(f"   diff, as DAGs:            {sum(_distinct(e) for e in raw):>5} nodes separately")
     write(f"                             {_distinct(*raw):>5} nodes together")
@@ -151,13 +190,13 @@ def run_lab(
     write("")
 
     every = max(1, epochs // 10)
-    first, last = learning_rate(0, epochs), learning_rate(epochs - 1, epochs)
-    write(f"5. Training on the five points: seed {seed}, Glorot init, {epochs} epochs of per-sample SGD,")
-    write(f"   learning rate decaying {first:g} -> {last:g}")
+    write(f"5. Training on the five points: seed {seed}, Glorot init (weights U(-b, b), b = sqrt(6/4);")
+    write(f"   biases 0), {epochs} epochs of per-sample SGD in the handout's order,")
+    write(f"   learning rate {DEFAULT_SCHEDULE}")
 
-    def progress(epoch: int, mean_loss: float) -> None:
+    def progress(epoch: int, epoch_loss: float) -> None:
         if epoch % every == 0 or epoch == epochs:
-            write(f"   epoch {epoch:>4}   mean loss {mean_loss:.4f}")
+            write(f"   EPOCH {epoch:>5}   LOSS {epoch_loss:.5f}")
 
     started = time.perf_counter()
     result = train(seed=seed, epochs=epochs, step=step, progress=progress)
@@ -165,17 +204,12 @@ def run_lab(
     write(f"   trained in {seconds:.3f} s")
     write("")
 
-    write("6. Predictions")
-    write(f"   {INPUTS[0]:>5} {INPUTS[1]:>5}  label  output  class")
-    correct = 0
-    for point, label in FIVE_POINTS:
-        output = predict(result.weights, *point)
-        predicted = 1 if output > 0.5 else 0
-        correct += predicted == label
-        write(f"   {point[0]:>5g} {point[1]:>5g}  {label:>5g}  {output:.4f}  {predicted}")
-    write(f"   {correct} of {len(FIVE_POINTS)} points classified correctly")
+    write("6. Predictions after training")
+    for row in prediction_table(result.weights):
+        write(f"   {row}")
+    write(f"   {_correct(result.weights)} of {len(FIVE_POINTS)} points classified correctly")
     write("")
 
     path = save_loss_plot(result, out)
-    write(f"7. Per-sample loss curves saved to {path}")
+    write(f"7. Per-sample loss curves (one line per sample) saved to {path}")
     return path

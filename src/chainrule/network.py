@@ -1,9 +1,15 @@
-"""The lab's 2-2-1 tanh network as one expression, and per-sample SGD on the five points.
+"""The lab's network, data, weights and training, as the handout states them.
 
-Everything the lab computes by hand is an expression here: the hidden units
-``h_j = tanh(w_j1*x1 + w_j2*x2 + b_j)``, the logit ``fin = v1*h1 + v2*h2 + c``,
-the output ``sigmoid(fin) = 1 / (1 + exp(-fin))`` and the binary
-cross-entropy written with logits, ``fin - fin*y + log(1 + exp(-fin))``.
+One source of truth for ``chainrule lab``, the notebook, the benchmarks and
+the README.  The handout's 2-2-1 network, with its names and wiring (w_ij
+runs from input i to hidden unit j)::
+
+    h1   = tanh(b1 + x1*w11 + x2*w21)
+    h2   = tanh(b2 + x1*w12 + x2*w22)
+    fin  = u1*h1 + u2*h2 + c
+    fout = sigmoid(fin) = 1 / (1 + exp(-fin))
+    loss = fin - fin*y + log(1 + exp(-fin))      (binary cross-entropy with logits)
+
 Training asks ``grad`` for the nine partial derivatives of the loss at once
 and ``lambdify`` compiles them, with the loss, into one function per step.
 """
@@ -14,6 +20,7 @@ import functools
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 
 import attrs
 
@@ -25,13 +32,25 @@ from .nodes import Const, Div, Exp, Expr, Log, Sum, TanH, Var
 
 __all__ = [
     "PARAMETERS",
+    "BIASES",
     "INPUTS",
     "TARGET",
-    "LAB_WEIGHTS",
+    "HANDOUT_WEIGHTS_TEXT",
+    "HANDOUT_WEIGHTS",
     "FIVE_POINTS",
+    "GLOROT_LIMIT",
+    "DEFAULT_SEED",
+    "EPOCHS",
     "Network",
     "network",
     "glorot_init",
+    "Schedule",
+    "constant",
+    "linear",
+    "step_down",
+    "exponential",
+    "cosine",
+    "DEFAULT_SCHEDULE",
     "learning_rate",
     "Step",
     "compiled_step",
@@ -39,41 +58,54 @@ __all__ = [
     "TrainingResult",
     "train",
     "predict",
+    "classifies_all",
 ]
 
-#: The nine weights, in the order gradients and steps use: hidden unit 1, hidden unit 2, output.
-PARAMETERS: tuple[str, ...] = ("w11", "w12", "b1", "w21", "w22", "b2", "v1", "v2", "c")
+#: The nine parameters in the handout's order: ``parameter_nodes = [b1, w11, w12, b2, w21, w22, c, u1, u2]``.
+PARAMETERS: tuple[str, ...] = ("b1", "w11", "w12", "b2", "w21", "w22", "c", "u1", "u2")
+#: The handout's ``init_params(parameter_nodes, ['b1', 'b2', 'c'])``: these start at zero.
+BIASES: tuple[str, ...] = ("b1", "b2", "c")
 INPUTS: tuple[str, ...] = ("x1", "x2")
 TARGET = "y"
 
-#: Weights for the lab's "output at x = (1, -1) is about 0.95" check.  The lab handout's own
-#: numbers are not available to us: these are chainrule's choice, picked to reproduce that figure
-#: (hidden units read x1 - x2 with opposite signs; the output subtracts them): sigmoid(3 tanh 2) ≈ 0.95.
-LAB_WEIGHTS: Mapping[str, float] = {
-    "w11": 1.0,
-    "w12": -1.0,
-    "b1": 0.0,
-    "w21": -1.0,
-    "w22": 1.0,
-    "b2": 0.0,
-    "v1": 1.5,
-    "v2": -1.5,
-    "c": 0.0,
-}
+#: The handout's weights (cell "Values for weights and biases"), exactly as it writes them.
+HANDOUT_WEIGHTS_TEXT: Mapping[str, str] = MappingProxyType(
+    {
+        "b1": "1.543385",
+        "w11": "3.111573",
+        "w12": "-2.808800",
+        "b2": "1.373085",
+        "w21": "3.130452",
+        "w22": "-2.813466",
+        "c": "-4.241453",
+        "u1": "4.036489",
+        "u2": "4.074885",
+    }
+)
+HANDOUT_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {name: float(text) for name, text in HANDOUT_WEIGHTS_TEXT.items()}
+)
 
-#: The five points: the origin is class 1, the four corners of the square are class 0.
+#: The handout's five points (cell "Create dataset"): the origin is class 1, its four neighbours class 0.
 FIVE_POINTS: tuple[tuple[tuple[float, float], float], ...] = (
     ((0.0, 0.0), 1.0),
-    ((1.0, 1.0), 0.0),
-    ((1.0, -1.0), 0.0),
-    ((-1.0, 1.0), 0.0),
-    ((-1.0, -1.0), 0.0),
+    ((1.0, 0.0), 0.0),
+    ((0.0, -1.0), 0.0),
+    ((-1.0, 0.0), 0.0),
+    ((0.0, 1.0), 0.0),
 )
+
+#: The handout's Glorot bound ``b = math.sqrt(6 / 4)``: every weight starts in U(-b, b).
+GLOROT_LIMIT = math.sqrt(6 / 4)
+#: The seed ``chainrule lab`` trains from unless told otherwise.
+DEFAULT_SEED = 0
+#: The handout's ``for ep in range(250)``.
+EPOCHS = 250
 
 
 @attrs.frozen
 class Network:
-    """The network's expressions, all over the variables PARAMETERS + INPUTS (+ TARGET for the loss)."""
+    """The network's expressions, over the variables PARAMETERS + INPUTS (+ TARGET for the loss)."""
 
     hidden: tuple[Expr, Expr]
     logit: Expr
@@ -83,44 +115,112 @@ class Network:
 
 @functools.cache
 def network() -> Network:
-    """The 2-2-1 tanh network with a sigmoid output and the BCE-with-logits loss, as expressions."""
-    w11, w12, b1, w21, w22, b2, v1, v2, c = (Var(name) for name in PARAMETERS)
+    """The handout's 2-2-1 tanh network, sigmoid output and BCE-with-logits loss, as expressions."""
+    b1, w11, w12, b2, w21, w22, c, u1, u2 = (Var(name) for name in PARAMETERS)
     x1, x2 = (Var(name) for name in INPUTS)
     y = Var(TARGET)
-    h1 = TanH(w11 * x1 + w12 * x2 + b1)
-    h2 = TanH(w21 * x1 + w22 * x2 + b2)
-    fin = v1 * h1 + v2 * h2 + c
-    output = Div(Const(1), Sum(Const(1), Exp(-fin)))
+    h1 = TanH(b1 + (x1 * w11 + x2 * w21))
+    h2 = TanH(b2 + (x1 * w12 + x2 * w22))
+    fin = u1 * h1 + u2 * h2 + c
+    fout = Div(Const(1), Sum(Const(1), Exp(-fin)))
     loss = fin - fin * y + Log(1 + Exp(-fin))
-    return Network(hidden=(h1, h2), logit=fin, output=output, loss=loss)
+    return Network(hidden=(h1, h2), logit=fin, output=fout, loss=loss)
 
 
 def glorot_init(rng: random.Random) -> dict[str, float]:
-    """Glorot (Xavier) uniform: each layer's parameters from U(-a, a), a = sqrt(6 / (fan_in + fan_out)).
+    """The handout's ``init_params``: biases 0, every other weight from U(-b, b), b = sqrt(6/4).
 
-    The hidden biases are drawn too, not zeroed: with zero biases every hidden
-    unit starts as an odd function of x while the five points' labels are even
-    in x, and noticeably more starts then slide into the constant predictor
-    (output 0.2 everywhere).  The output bias ``c`` starts at zero.
+    Drawn in PARAMETERS order, as the handout's loop over ``parameter_nodes`` does.
     """
-    hidden_limit = math.sqrt(6 / (2 + 2))
-    output_limit = math.sqrt(6 / (2 + 1))
-    weights: dict[str, float] = {}
-    for name in PARAMETERS:
-        if name == "c":
-            weights[name] = 0.0
-        elif name.startswith("v"):
-            weights[name] = rng.uniform(-output_limit, output_limit)
-        else:
-            weights[name] = rng.uniform(-hidden_limit, hidden_limit)
-    return weights
+    return {name: 0.0 if name in BIASES else rng.uniform(-GLOROT_LIMIT, GLOROT_LIMIT) for name in PARAMETERS}
 
 
-def learning_rate(epoch: int, epochs: int, start: float = 0.3, end: float = 0.1) -> float:
-    """Geometric decay from ``start`` at the first epoch to ``end`` at the last: big steps, then settle."""
-    if epochs <= 1:
-        return start
-    return start * math.pow(end / start, epoch / (epochs - 1))
+#: A learning-rate schedule: (epoch counted from 0, number of epochs) -> rate.
+Schedule = Callable[[int, int], float]
+
+
+def _fraction(epoch: int, epochs: int) -> float:
+    return epoch / (epochs - 1) if epochs > 1 else 0.0
+
+
+@attrs.frozen
+class constant:
+    """The same rate every epoch."""
+
+    rate: float
+
+    def __call__(self, epoch: int, epochs: int) -> float:
+        return self.rate
+
+    def __str__(self) -> str:
+        return f"constant {self.rate:g}"
+
+
+@attrs.frozen
+class linear:
+    """From ``start`` at the first epoch to ``end`` at the last, in a straight line."""
+
+    start: float
+    end: float
+
+    def __call__(self, epoch: int, epochs: int) -> float:
+        return self.start + (self.end - self.start) * _fraction(epoch, epochs)
+
+    def __str__(self) -> str:
+        return f"linear {self.start:g} -> {self.end:g}"
+
+
+@attrs.frozen
+class step_down:
+    """``start`` for the first ``at`` epochs, then ``end``: the hint's "large, then reduce" in one step."""
+
+    start: float
+    end: float
+    at: int
+
+    def __call__(self, epoch: int, epochs: int) -> float:
+        return self.start if epoch < self.at else self.end
+
+    def __str__(self) -> str:
+        return f"step {self.start:g} for {self.at} epochs, then {self.end:g}"
+
+
+@attrs.frozen
+class exponential:
+    """Geometric decay from ``start`` at the first epoch to ``end`` at the last."""
+
+    start: float
+    end: float
+
+    def __call__(self, epoch: int, epochs: int) -> float:
+        return self.start * math.pow(self.end / self.start, _fraction(epoch, epochs))
+
+    def __str__(self) -> str:
+        return f"exponential {self.start:g} -> {self.end:g}"
+
+
+@attrs.frozen
+class cosine:
+    """Half a cosine from ``start`` at the first epoch down to ``end`` at the last."""
+
+    start: float
+    end: float
+
+    def __call__(self, epoch: int, epochs: int) -> float:
+        return self.end + (self.start - self.end) * (1 + math.cos(math.pi * _fraction(epoch, epochs))) / 2
+
+    def __str__(self) -> str:
+        return f"cosine {self.start:g} -> {self.end:g}"
+
+
+#: The default: the hint's large rate 2.5, reduced in the higher epochs (chosen by
+#: benchmarks/lab_schedules.py over 100 seeds; README "Training as the handout asks").
+DEFAULT_SCHEDULE: Schedule = step_down(2.5, 0.5, 150)
+
+
+def learning_rate(epoch: int, epochs: int = EPOCHS) -> float:
+    """The default schedule's rate at ``epoch`` (from 0) of ``epochs``."""
+    return DEFAULT_SCHEDULE(epoch, epochs)
 
 
 #: One SGD step's maths: (weights in PARAMETERS order, x1, x2, y) -> (loss, gradient in PARAMETERS order).
@@ -141,7 +241,7 @@ def compiled_step(net: Network | None = None) -> Step:
 
 
 def interpreted_step(net: Network | None = None) -> Step:
-    """The lab's way, for comparison: ``evaluate`` each of the nine ``diff`` trees on every step."""
+    """The handout's way, for comparison: ``evaluate`` each of the nine ``diff`` trees on every step."""
     loss = (net or network()).loss
     partials = [diff(loss, name) for name in PARAMETERS]
     names = (*PARAMETERS, *INPUTS, TARGET)
@@ -164,16 +264,20 @@ class TrainingResult:
 
 
 def train(
-    seed: int = 0,
-    epochs: int = 250,
+    seed: int = DEFAULT_SEED,
+    epochs: int = EPOCHS,
     step: Step | None = None,
     progress: Callable[[int, float], None] | None = None,
+    schedule: Schedule = DEFAULT_SCHEDULE,
+    shuffle: bool = False,
 ) -> TrainingResult:
-    """Per-sample SGD on FIVE_POINTS from a Glorot start drawn by ``random.Random(seed)``.
+    """The handout's training loop: Glorot init from ``random.Random(seed)``, per-sample SGD.
 
-    Each epoch visits the points in a shuffled order (the same ``rng``) and
-    updates after every point with the decaying ``learning_rate``.
-    ``progress(epoch, mean_loss)`` is called after each epoch.
+    Each epoch visits the five points in the handout's order (or, with
+    ``shuffle``, in an order drawn from the same generator) and updates after
+    every point with ``schedule(epoch, epochs)``.  ``progress(epoch,
+    epoch_loss)`` is called after each epoch with the handout's ``ep_loss``,
+    the sum of the five samples' losses.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
@@ -184,8 +288,9 @@ def train(
     order = list(range(len(FIVE_POINTS)))
     losses: list[list[float]] = []
     for epoch in range(epochs):
-        rate = learning_rate(epoch, epochs)
-        rng.shuffle(order)
+        rate = schedule(epoch, epochs)
+        if shuffle:
+            rng.shuffle(order)
         epoch_losses = [0.0] * len(FIVE_POINTS)
         for index in order:
             (x1, x2), y = FIVE_POINTS[index]
@@ -194,7 +299,7 @@ def train(
             weights = [w - rate * g for w, g in zip(weights, gradient, strict=True)]
         losses.append(epoch_losses)
         if progress is not None:
-            progress(epoch + 1, sum(epoch_losses) / len(epoch_losses))
+            progress(epoch + 1, sum(epoch_losses))
     return TrainingResult(
         initial=initial, weights=dict(zip(PARAMETERS, weights, strict=True)), losses=losses, seed=seed
     )
@@ -206,5 +311,10 @@ def _output_function() -> Callable[..., float]:
 
 
 def predict(weights: Mapping[str, float], x1: float, x2: float) -> float:
-    """The network's output sigmoid(fin) for input (x1, x2)."""
+    """The network's output fout = sigmoid(fin) for input (x1, x2)."""
     return float(_output_function()(*(float(weights[name]) for name in PARAMETERS), float(x1), float(x2)))
+
+
+def classifies_all(weights: Mapping[str, float]) -> bool:
+    """Whether every one of the five points is on its label's side of 0.5."""
+    return all((predict(weights, *point) > 0.5) == (label == 1.0) for point, label in FIVE_POINTS)
