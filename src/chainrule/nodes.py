@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -27,12 +28,63 @@ __all__ = [
     "Exp",
     "Log",
     "TanH",
+    "Op",
     "children",
     "as_expr",
+    "operators",
 ]
 
 #: Longest integer accepted as a constant: beyond this Python cannot print it.
 MAX_INT_DIGITS = 4300
+
+
+#: Binding strength of a function call or a leaf in infix text (tighter than any operator).
+ATOM = 4
+
+
+@attrs.frozen
+class Op:
+    """The facts about one node type that text, code and folding read: ``NodeClass.op``.
+
+    Everything per type that is not a dispatch case (show, evaluate, diff,
+    bounds, adjoint, latex) lives here, so a new node type is one class with
+    one record plus its cases (ARCHITECTURE.md has the checklist).
+
+    >>> Sum.op.symbol, Sum.op.precedence, Sum.op.infix, Exp.op.infix
+    ('+', 1, True, False)
+    """
+
+    #: The class's name, for messages.
+    name: str
+    #: The infix operator (``"+"``) or the function's name in text (``"exp"``); None for a leaf.
+    symbol: str | None
+    #: Binding strength in infix text, higher binds tighter (``ATOM`` for calls and leaves).
+    precedence: int
+    #: How many child expressions the node has.
+    arity: int
+    #: Operand positions through which an infinite operand can give a finite result
+    #: (``tanh(inf) == 1``, ``x / inf == 0``): what a compiled function's finiteness checks need.
+    absorbing: tuple[int, ...] = ()
+    #: The operation on exact numbers (Fractions) when it is exact there, for constant folding.
+    exact: Callable[..., Any] | None = None
+
+    @property
+    def infix(self) -> bool:
+        """Written between its operands (``x + y``), not called (``exp(x)``)."""
+        return self.symbol is not None and not self.symbol.isidentifier()
+
+
+#: Node classes that declare an ``op``, by name (attrs rebuilds a slotted class: the last build wins).
+_OPERATORS: dict[str, type[Expr]] = {}
+
+
+def operators() -> tuple[type[Expr], ...]:
+    """Every node class with an ``op`` record, in the order they were defined.
+
+    >>> [cls.op.symbol for cls in operators() if cls.op.infix]
+    ['+', '-', '*', '/']
+    """
+    return tuple(_OPERATORS.values())
 
 
 class _Ref(weakref.ref):  # type: ignore[type-arg]
@@ -194,6 +246,8 @@ class Expr(metaclass=_Interning):
     #: For classes with plain children: build from child nodes without argument checks (see _maker).
     _make: ClassVar[Callable[..., Expr]]
     _kids: tuple[Expr, ...]
+    #: The node type's record; None for a type without text syntax of its own (a user's, a pattern's).
+    op: ClassVar[Op | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -206,6 +260,9 @@ class Expr(metaclass=_Interning):
         cls._direct = None  # a subclass of a direct class goes through attrs until declared direct
         cls._plain_children = False
         cls._make = cls
+        op = cls.__dict__.get("op")
+        if op is not None:
+            _OPERATORS[op.name] = cls
 
     # Nodes are immutable and interned, so copying returns the node itself.
     def __copy__(self) -> Expr:
@@ -434,6 +491,7 @@ def _to_y(value: object) -> Expr:
 class Const(Expr):
     """A number: an int or a finite float."""
 
+    op = Op("Const", None, ATOM, 0)
     value: int | float = attrs.field(converter=_check_value)
 
 
@@ -442,6 +500,7 @@ class Const(Expr):
 class Var(Expr):
     """A named variable; the name is a Python identifier."""
 
+    op = Op("Var", None, ATOM, 0)
     name: str = attrs.field(converter=_check_name)
 
 
@@ -450,6 +509,7 @@ class Var(Expr):
 class Sum(Expr):
     """x + y"""
 
+    op = Op("Sum", "+", 1, 2, exact=operator.add)
     x: Expr = attrs.field(converter=_to_x)
     y: Expr = attrs.field(converter=_to_y)
 
@@ -459,6 +519,7 @@ class Sum(Expr):
 class Sub(Expr):
     """x - y"""
 
+    op = Op("Sub", "-", 1, 2, exact=operator.sub)
     x: Expr = attrs.field(converter=_to_x)
     y: Expr = attrs.field(converter=_to_y)
 
@@ -468,6 +529,7 @@ class Sub(Expr):
 class Mul(Expr):
     """x * y"""
 
+    op = Op("Mul", "*", 2, 2, exact=operator.mul)
     x: Expr = attrs.field(converter=_to_x)
     y: Expr = attrs.field(converter=_to_y)
 
@@ -477,6 +539,7 @@ class Mul(Expr):
 class Div(Expr):
     """x / y"""
 
+    op = Op("Div", "/", 2, 2, absorbing=(1,), exact=operator.truediv)
     x: Expr = attrs.field(converter=_to_x)
     y: Expr = attrs.field(converter=_to_y)
 
@@ -486,6 +549,7 @@ class Div(Expr):
 class Exp(Expr):
     """e ** x"""
 
+    op = Op("Exp", "exp", ATOM, 1, absorbing=(0,))
     x: Expr = attrs.field(converter=_to_x)
 
 
@@ -494,6 +558,7 @@ class Exp(Expr):
 class Log(Expr):
     """The natural logarithm of x."""
 
+    op = Op("Log", "log", ATOM, 1)
     x: Expr = attrs.field(converter=_to_x)
 
 
@@ -502,4 +567,5 @@ class Log(Expr):
 class TanH(Expr):
     """The hyperbolic tangent of x."""
 
+    op = Op("TanH", "tanh", ATOM, 1, absorbing=(0,))
     x: Expr = attrs.field(converter=_to_x)
