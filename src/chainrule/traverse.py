@@ -7,7 +7,10 @@ memory, never Python recursion, and a shared subexpression is computed once.
 visited (a rule's ``{...}`` block is read, not rebuilt).
 
 >>> from chainrule import parse
->>> fold(parse("x * (x + 1)"), lambda node, kids: 1 + sum(kids))
+>>> e = parse("x * (x + 1)")
+>>> fold(e, lambda node, kids: 1 + sum(kids))  # the tree's size: x counts at both places
+5
+>>> len(postorder(e))  # but the walk met x once
 4
 >>> [str(node) for node in postorder(parse("exp(x) + x"))]
 ['x', 'exp(x)', '(exp(x) + x)']
