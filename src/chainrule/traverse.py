@@ -90,9 +90,15 @@ def fold_cases(
             if kids and (prune is None or not prune(node)):
                 push(node)
                 push(None)
-                for kid in reversed(kids):  # the first child is finished first
-                    if kid not in memo:
-                        push(kid)
+                if len(kids) == 2:  # the first child is finished first
+                    if kids[1] not in memo:
+                        push(kids[1])
+                    if kids[0] not in memo:
+                        push(kids[0])
+                else:
+                    for kid in reversed(kids):
+                        if kid not in memo:
+                            push(kid)
             else:
                 case = cases.get(type(node))
                 if case is None:
@@ -134,16 +140,19 @@ def descend(root: Expr, follow: Callable[[Expr], bool], limit: float = math.inf)
 
 
 def count_nodes(expr: Expr, limit: int | None = None) -> int:
-    """Distinct nodes in the DAG; with ``limit``, counting stops once it reaches ``limit``."""
+    """Distinct nodes in the DAG; with ``limit``, counting stops once it reaches ``limit``.
+
+    ``descend`` with a seen-set, written out: simplify asks this of every result.
+    """
     seen = {expr}
-
-    def unseen(node: Expr) -> bool:
-        if node in seen:
-            return False
-        seen.add(node)
-        return True
-
-    return descend(expr, unseen, math.inf if limit is None else limit)
+    stack = [expr]
+    cap = math.inf if limit is None else limit
+    while stack and len(seen) < cap:
+        for kid in stack.pop()._kids:
+            if kid not in seen:
+                seen.add(kid)
+                stack.append(kid)
+    return len(seen)
 
 
 def _size(node: Expr, *sizes: int) -> int:
