@@ -68,7 +68,7 @@ def _rebuild(entries: Sequence[tuple[Any, ...]]) -> Expr:
     built: list[Expr] = []
     for kind, values, refs in entries:
         if refs is None:
-            built.append(kind._make(*[built[i] for i in values]))
+            built.append(kind(*[built[i] for i in values]))
         else:
             args = list(values)
             for i in refs:
@@ -248,7 +248,7 @@ def _node(position: int, entry: object, types: Mapping[str, type[Expr]], built: 
     if kind._plain_children and len(entry) - 1 == len(fields):
         kids = entry[1:]
         if all(type(item) is int and 0 <= item < position for item in kids):
-            return kind._make(*[built[item] for item in kids])  # the common case, without argument checks
+            return kind(*[built[item] for item in kids])  # the common case: children are nodes
     if len(entry) - 1 != len(fields):
         raise _bad(f"{where} has {len(entry) - 1} fields, the type has {len(fields)} ({', '.join(fields)})")
     args: list[Any] = []
