@@ -1,0 +1,393 @@
+"""lambdify's NumPy backend: the same straight-line code over arrays, with evaluate's errors.
+
+The generated function converts its arguments to float64 (arrays, or
+floats for scalars), broadcasts them together, and computes every distinct
+node once with NumPy's ufuncs under ``errstate(all="ignore")``.  Memory: a
+temporary is deleted right after its last reader, and an operation whose
+operand is a dead temporary of the full shape writes into it (``out=``), so
+a chain of elementwise steps reuses one buffer as hand-written in-place
+NumPy would.  Checks: the values ``finite_checks`` picks (the outputs and
+every operand an infinity could vanish through) are tested with one sum
+each, ``isfinite(sum(t))``: any NaN or inf in ``t`` makes the sum
+non-finite.  A failed test (or a false alarm: a huge but finite sum) re-runs
+the graph keeping every value, finds the lowest failing index in C order
+and the first subexpression failing there, and raises evaluate's error for
+those input values, with the index and the inputs.
+
+Given a Dask array, the function returns Dask arrays: the compiled function
+runs on each block (``map_blocks``), so the checks run at compute time and
+a failure raises ``EvaluationError`` from ``compute()``, with the global index.
+NumPy and Dask are imported only when this backend is used.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import itertools
+import numbers
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .compile import Kinds, Lambdified, Program, finish, literal, packed, program
+from .errors import EvaluationError
+from .evaluate import _checked, describe, evaluate
+from .finite_checks import checked_nodes
+from .nodes import Const, Expr, Var, children
+
+__all__ = ["numpy_function", "require"]
+
+_counter = itertools.count()
+
+
+def require(module: str, extra: str) -> Any:
+    """Import an optional dependency, or say which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(
+            f"lambdify(..., backend='numpy') needs {module.split('.')[0]}, which is not installed;"
+            f" install it with: pip install 'chainrule[{extra}]'"
+        ) from exc
+
+
+def numpy_function(prog: Program) -> Lambdified:
+    """The compiled array function of ``prog`` (see the module docstring)."""
+    np = require("numpy", "numpy")
+    kinds = Kinds()
+    source, constants = _numpy_source(prog, kinds)
+    runtime = _Runtime(np, prog, kinds)
+    namespace: dict[str, Any] = {}
+    filename = f"<chainrule lambdify numpy #{next(_counter)}>"
+    exec(compile(source, filename, "exec"), namespace)  # our generated source, never user text
+    built = namespace["_build"](
+        _errstate=np.errstate,
+        _prepare=runtime.prepare,
+        _own=runtime.own,
+        _finite=runtime.finite,
+        _result=runtime.result,
+        _diagnose=runtime.diagnose,
+        _lazy=runtime.lazy,
+        _dask=runtime.dask,
+        _elementwise=runtime.elementwise,
+        **{f"_{name}": getattr(np, name) for name in _ufuncs(prog, kinds)},
+        **constants,
+    )
+    runtime.function = built
+    return finish(built, source, prog, "numpy")
+
+
+def _ufuncs(prog: Program, kinds: Kinds) -> list[str]:
+    names = {found.numpy for node in prog.order if (found := kinds.operation(node)) is not None}
+    return sorted(names)
+
+
+def _numpy_source(prog: Program, kinds: Kinds) -> tuple[str, dict[str, object]]:
+    constants: dict[str, object] = {}
+    location: dict[Expr, str] = {}
+    owned: set[str] = set()  # temporaries this function created (safe to overwrite once dead)
+    signature = prog.signature
+    checked = checked_nodes(prog.order, prog.outputs, kinds.absorbing)
+    outputs = set(prog.outputs)
+    last_read: dict[Expr, int] = {}
+    for index, node in enumerate(prog.order):
+        for kid in children(node):
+            last_read[kid] = index
+    lines: list[str] = []
+    fail = f"return _diagnose({signature})"
+    for name in prog.names:
+        if Var(name) in checked:
+            lines.append(f"if not _finite({prog.parameters[name]}): {fail}")
+    user_nodes: list[Expr] = []
+    for index, node in enumerate(prog.order):
+        kind = type(node)
+        if kind is Const:
+            location[node] = literal(node.value)  # type: ignore[attr-defined]
+            continue
+        if kind is Var:
+            location[node] = prog.parameters[node.name]  # type: ignore[attr-defined]
+            continue
+        kids = children(node)
+        operands = [location[kid] for kid in kids]
+        dying = sorted(
+            {
+                where
+                for kid in kids
+                if last_read[kid] == index and kid not in outputs and (where := location[kid]) in owned
+            }
+        )
+        target = location[node] = f"t{index}"
+        found = kinds.operation(node)
+        if found is not None:
+            out = f", out=_own({dying[0]}, _shape)" if dying else ""
+            lines.append(f"{target} = _{found.numpy}({', '.join(operands)}{out})")
+        else:  # a user's node type: its evaluate case, element by element
+            lines.append(f"{target} = _elementwise({len(user_nodes)}, {', '.join(operands)})")
+            user_nodes.append(node)
+        owned.add(target)
+        if dying:
+            lines.append(f"del {', '.join(dying)}")
+        if node in checked:
+            lines.append(f"if not _finite({target}): {fail}")
+    if user_nodes:
+        constants["_nodes"] = tuple(user_nodes)
+    results: list[str] = []
+    given: set[str] = set()
+    for output in prog.outputs:
+        where = location[output]
+        fresh = where in owned and where not in given  # an output listed twice gets a copy
+        given.add(where)
+        results.append(f"_result({where}, _shape, {fresh})")
+
+    def constant(prefix: str, value: object) -> str:
+        name = f"_{prefix}{len(constants)}"
+        constants[name] = value
+        return name
+
+    body = [f"if _lazy({signature}):", f"    return _dask({signature})"]
+    body.append(f"{signature + ', _shape' if signature else '_shape,'} = _prepare({signature})")
+    if lines:
+        body += ['with _errstate(all="ignore"):', *("    " + line for line in lines)]
+    body.append(f"return {prog.result(results, constant)}")
+    helpers = ["_errstate", "_prepare", "_own", "_finite", "_result", "_diagnose", "_lazy", "_dask"]
+    helpers += ["_elementwise", *(f"_{name}" for name in _ufuncs(prog, kinds)), *constants]
+    source = "\n".join(
+        [
+            f"def _build({', '.join(helpers)}):",
+            f"    def lambdified({signature}):",
+            *("        " + line for line in body),
+            "    return lambdified",
+            "",
+        ]
+    )
+    return source, constants
+
+
+class _Runtime:
+    """The helpers a generated array function calls: conversion, checks, diagnosis, Dask."""
+
+    def __init__(self, np: Any, prog: Program, kinds: Kinds) -> None:
+        self.np = np
+        self.prog = prog
+        self.kinds = kinds
+        self.function: Any = None
+        #: A user's node types, by the index the generated code passes to ``elementwise``.
+        self.nodes = [
+            node for node in prog.order if type(node) not in (Const, Var) and kinds.operation(node) is None
+        ]
+
+    # --- arguments and results ---------------------------------------------------------------
+
+    def convert(self, name: str, value: object) -> Any:
+        np = self.np
+        if type(value) is float:
+            return value
+        if isinstance(value, np.ndarray):
+            if value.dtype == np.float64:
+                return value
+            if value.dtype.kind in "iuf":
+                return value.astype(np.float64)
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
+            try:
+                return float(value)
+            except OverflowError:
+                raise EvaluationError(f"value of {name} is too large for a float", Var(name)) from None
+        elif isinstance(value, list | tuple):
+            array = np.asarray(value)
+            if array.dtype.kind in "iuf":
+                return array.astype(np.float64)
+        kind = getattr(value, "dtype", type(value).__name__)
+        raise TypeError(
+            f"argument {name!r} must be a real number or an array of them, got {kind}: {value!r:.80}"
+        )
+
+    def prepare(self, *values: object) -> Any:
+        """The arguments as float64 arrays or floats, and the shape they broadcast to."""
+        np = self.np
+        try:
+            converted = [
+                self.convert(name, value) for name, value in zip(self.prog.names, values, strict=True)
+            ]
+        except TypeError:
+            if not any(isinstance(value, np.ndarray | list | tuple) for value in values):
+                self.evaluate(values)  # scalars: evaluate's error, in evaluate's order
+            raise
+        try:
+            shape = np.broadcast_shapes(*(np.shape(value) for value in converted))
+        except ValueError:
+            shapes = ", ".join(
+                f"{name}: {np.shape(v)}" for name, v in zip(self.prog.names, converted, strict=True)
+            )
+            raise ValueError(f"lambdify arguments do not broadcast together ({shapes})") from None
+        return (*converted, shape)
+
+    def evaluate(self, values: Sequence[object]) -> Any:
+        env = dict(zip(self.prog.names, values, strict=True))
+        return packed(self.prog.kind, self.prog.keys, [evaluate(output, env) for output in self.prog.outputs])
+
+    def own(self, value: Any, shape: tuple[int, ...]) -> Any:
+        """``value`` as an ``out=`` buffer if it is a full-shape array (a dead temporary), else None."""
+        return value if type(value) is self.np.ndarray and value.shape == shape else None
+
+    def finite(self, value: Any) -> bool:
+        return bool(self.np.isfinite(self.np.sum(value)))
+
+    def result(self, value: Any, shape: tuple[int, ...], fresh: bool) -> Any:
+        """An output as a float64 array of the broadcast shape (a NumPy float for scalar inputs)."""
+        np = self.np
+        if shape == ():
+            return np.float64(value)
+        if fresh and type(value) is np.ndarray and value.shape == shape:
+            return value
+        out = np.empty(shape)
+        out[...] = value
+        return out
+
+    def elementwise(self, index: int, *operands: Any) -> Any:
+        """A user's node type: its evaluate case on each element (a failure makes the element NaN)."""
+        np = self.np
+        node = self.nodes[index]
+        case = self.kinds.case(type(node))
+
+        def one(*xs: float) -> float:
+            try:
+                return float(case(node, *xs))
+            except (ArithmeticError, ValueError):
+                return float("nan")
+
+        return np.vectorize(one, otypes=[np.float64])(*operands)
+
+    # --- the slow path: where and why ----------------------------------------------------------
+
+    def diagnose(self, *values: Any) -> Any:
+        """Recompute keeping every value; raise evaluate's error at the first failing element."""
+        np = self.np
+        prog = self.prog
+        shape = np.broadcast_shapes(*(np.shape(value) for value in values))
+        env = dict(zip(prog.names, values, strict=True))
+        computed: dict[Expr, Any] = {}
+        first: tuple[int, Expr] | None = None
+        users = {node: index for index, node in enumerate(self.nodes)}
+        with np.errstate(all="ignore"):
+            for node in prog.order:
+                kind = type(node)
+                operands = [computed[kid] for kid in children(node)]
+                if kind is Const:
+                    value = float(node.value)  # type: ignore[attr-defined]
+                elif kind is Var:
+                    value = env[node.name]  # type: ignore[attr-defined]
+                elif (found := self.kinds.operation(node)) is not None:
+                    value = getattr(np, found.numpy)(*operands)
+                else:
+                    value = self.elementwise(users[node], *operands)
+                computed[node] = value
+                bad = ~np.isfinite(value)
+                if bad.any():
+                    flat = int(np.argmax(np.broadcast_to(bad, shape)))
+                    if first is None or flat < first[0]:
+                        first = (flat, node)
+        if first is None:  # a false alarm: a huge but finite sum
+            return packed(
+                prog.kind, prog.keys, [self.result(computed[output], shape, False) for output in prog.outputs]
+            )
+        flat, node = first
+        index = tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()
+
+        def at(value: Any) -> float:
+            return float(np.broadcast_to(value, shape)[index])
+
+        inputs = {name: at(value) for name, value in env.items()}
+        try:  # evaluate's own error at that element, in evaluate's order
+            self.evaluate(list(inputs.values()))
+        except EvaluationError as error:
+            raise located(error.message, error.expr, index, inputs) from None
+        # NumPy and math disagree at the edge of the float range: name the first failing node
+        operands = [at(computed[kid]) for kid in children(node)]
+        try:
+            if type(node) is not Var:
+                _checked(self.kinds.case(type(node)))(node, *operands)
+        except EvaluationError as error:
+            raise located(error.message, node, index, inputs) from None
+        reason = f"result {at(computed[node])!r} is not finite in {describe(node)}"
+        raise located(reason, node, index, inputs)
+
+    # --- Dask ----------------------------------------------------------------------------------
+
+    def lazy(self, *values: object) -> bool:
+        dask_array = sys.modules.get("dask.array")
+        return dask_array is not None and any(isinstance(value, dask_array.Array) for value in values)
+
+    def dask(self, *values: object) -> Any:
+        """The outputs as Dask arrays: this function mapped over the blocks."""
+        np = self.np
+        da = require("dask.array", "dask")
+        prog = self.prog
+        arrays = [da.asarray(v) if isinstance(v, da.Array) or np.ndim(v) > 0 else v for v in values]
+        shape = np.broadcast_shapes(*(np.shape(v) for v in arrays))
+        lazy = [v for v in arrays if isinstance(v, da.Array)]
+        reference = da.broadcast_to(lazy[0], shape)
+        arguments = [
+            da.broadcast_to(v, shape).rechunk(reference.chunks) if isinstance(v, da.Array) else v
+            for v in arrays
+        ]
+        count = len(prog.outputs)
+        block = Block(tuple(prog.outputs), prog.names, stacked=count != 1)
+        meta = np.empty((0,) * (len(shape) + (count != 1)))
+        if count == 1:
+            results = [da.map_blocks(block, *arguments, dtype=np.float64, chunks=reference.chunks, meta=meta)]
+        elif count == 0:
+            results = []
+        else:
+            stack = da.map_blocks(
+                block,
+                *arguments,
+                dtype=np.float64,
+                new_axis=0,
+                chunks=((count,), *reference.chunks),
+                meta=meta,
+            )
+            results = [stack[k] for k in range(count)]
+        return packed(prog.kind, prog.keys, results)
+
+
+def located(reason: str, node: object, index: tuple[int, ...], inputs: dict[str, float]) -> EvaluationError:
+    """evaluate's error, with where it happened: ``error.index`` and ``error.inputs`` too."""
+    where = ", ".join(f"{name}={value!r}" for name, value in inputs.items())
+    at = f" at index {index}" if index else ""
+    error = EvaluationError(f"{reason}{at} (inputs: {where})", node)
+    error.reason, error.index, error.inputs = reason, index, inputs  # type: ignore[attr-defined]
+    return error
+
+
+@functools.lru_cache(maxsize=16)
+def _block_function(outputs: tuple[Expr, ...], names: tuple[str, ...]) -> Lambdified:
+    """A block's compiled function, made once per worker process (a few kept)."""
+    return numpy_function(program(list(outputs), names))
+
+
+class Block:
+    """The function a Dask block runs: picklable (outputs and names), compiled once per process."""
+
+    def __init__(self, outputs: tuple[Expr, ...], names: tuple[str, ...], *, stacked: bool) -> None:
+        self.outputs, self.names, self.stacked = outputs, names, stacked
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_block, (self.outputs, self.names, self.stacked))
+
+    def __call__(self, *blocks: Any, block_info: Any = None) -> Any:
+        try:
+            results = _block_function(self.outputs, self.names)(*blocks)
+        except EvaluationError as error:
+            index = getattr(error, "index", None)
+            if index is None or not block_info or None not in block_info:
+                raise
+            starts = [start for start, _ in block_info[None]["array-location"]]
+            offset = starts[1:] if self.stacked else starts
+            where = tuple(int(i + o) for i, o in zip(index, offset[-len(index) :], strict=True))
+            raise located(error.reason, error.expr, where, error.inputs) from None  # type: ignore[attr-defined]
+        return require("numpy", "numpy").stack(results) if self.stacked else results[0]
+
+
+def _block(outputs: tuple[Expr, ...], names: tuple[str, ...], stacked: bool) -> Block:
+    return Block(outputs, names, stacked=stacked)
