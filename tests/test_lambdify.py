@@ -355,6 +355,17 @@ def test_user_node_types_use_their_evaluate_case() -> None:
         lambdify(Reciprocal(x * x), ["x"])(1e200)
 
 
+def test_user_node_types_on_arrays_use_their_evaluate_case_elementwise() -> None:
+    e = Reciprocal(x - y) + TanH(Reciprocal(x))
+    f = lambdify(e, ["x", "y"], backend="numpy")
+    xs = np.array([3.0, 4.0, 2.0])
+    assert list(f(xs, 1.0)) == [evaluate(e, {"x": v, "y": 1.0}) for v in xs]
+    with pytest.raises(EvaluationError, match=r"recip\(\(x - y\)\).* at index \(1,\)"):
+        f(np.array([3.0, 1.0, 1.0]), 1.0)  # 1 / 0 raises in the case: the element is the first failure
+    with pytest.raises(EvaluationError, match="at index \\(2,\\)"):
+        lambdify(Reciprocal(x * x), ["x"], backend="numpy")(np.array([1.0, 2.0, 1e200]))
+
+
 def test_generated_source_does_not_depend_on_hash_seed() -> None:
     import os
     import subprocess

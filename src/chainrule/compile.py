@@ -72,7 +72,7 @@ operation.add((TanH,), lambda node: Operation("_tanh({})", "tanh", absorbing=(0,
 
 #: The evaluate cases the operations reproduce; a user who re-registers one gets theirs called.
 _LIBRARY_CASES: dict[type, Callable[..., float]] = {
-    kind: resolve(evaluate_node, kind) for kind in (Sum, Sub, Mul, Div, Exp, Log, TanH)
+    kind: resolve(evaluate_node, kind) for (kind,) in operation.funcs
 }
 
 #: How many terms one finiteness-check statement adds (keeps each line's expression shallow).
