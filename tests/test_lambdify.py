@@ -107,6 +107,16 @@ def test_bad_argument_raises_what_evaluate_raises() -> None:
         lambdify(e, ["x", "y"])(2.0, True)
 
 
+@pytest.mark.parametrize("backend", ["python", "numpy"])
+def test_argument_names_like_generated_locals_are_just_names(backend: str) -> None:
+    e = parse("t0 * _s + log(_shape) + tanh(t1)")
+    f = lambdify([e, e * e], ["t0", "_s", "_shape", "t1"], backend=backend)
+    value = evaluate(e, {"t0": 1.0, "_s": 2.0, "_shape": 3.0, "t1": 0.5})
+    assert f(1.0, 2.0, 3.0, 0.5) == (value, value * value)
+    with pytest.raises(TypeError, match="missing 3 required positional arguments: '_s', '_shape', and 't1'"):
+        f(1.0)
+
+
 def test_arity_errors_name_the_users_arguments() -> None:
     f = lambdify(parse("y + log(x)"), ["x", "y"])
     with pytest.raises(TypeError, match="missing 1 required positional argument: 'y'") as caught:

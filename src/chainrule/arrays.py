@@ -95,7 +95,7 @@ def _numpy_source(prog: Program, kinds: Kinds) -> tuple[str, dict[str, object]]:
         for kid in children(node):
             last_read[kid] = index
     lines: list[str] = []
-    fail = f"return _diagnose({signature})"
+    fail = "return _diagnose(*_args)"
     for name in prog.names:
         if Var(name) in checked:
             lines.append(f"if not _finite({prog.parameters[name]}): {fail}")
@@ -146,7 +146,9 @@ def _numpy_source(prog: Program, kinds: Kinds) -> tuple[str, dict[str, object]]:
         return name
 
     body = [f"if _lazy({signature}):", f"    return _dask({signature})"]
-    body.append(f"{signature + ', _shape' if signature else '_shape,'} = _prepare({signature})")
+    body.append(f"*_args, _shape = _prepare({signature})")
+    if signature:
+        body.append(f"{signature}, = _args")
     if lines:
         body += ['with _errstate(all="ignore"):', *("    " + line for line in lines)]
     body.append(f"return {prog.result(results, constant)}")
@@ -261,18 +263,29 @@ class _Runtime:
     # --- the slow path: where and why ----------------------------------------------------------
 
     def diagnose(self, *values: Any) -> Any:
-        """Recompute keeping every value; raise evaluate's error at the first failing element."""
+        """Recompute, testing every value; raise evaluate's error at the first failing element.
+
+        Values are released after their last reader, as on the fast path; what
+        is kept of the first failing node is its operands at the failing element.
+        """
         np = self.np
         prog = self.prog
         shape = np.broadcast_shapes(*(np.shape(value) for value in values))
         env = dict(zip(prog.names, values, strict=True))
+        last_read = {kid: index for index, node in enumerate(prog.order) for kid in children(node)}
+        outputs = set(prog.outputs)
         computed: dict[Expr, Any] = {}
-        first: tuple[int, Expr] | None = None
+        first: tuple[int, Expr, list[float], float] | None = None  # flat index, node, operands, value
         users = {node: index for index, node in enumerate(self.nodes)}
+
+        def at(value: Any, flat: int) -> float:
+            return float(np.broadcast_to(value, shape).flat[flat])
+
         with np.errstate(all="ignore"):
-            for node in prog.order:
+            for position, node in enumerate(prog.order):
                 kind = type(node)
-                operands = [computed[kid] for kid in children(node)]
+                kids = children(node)
+                operands = [computed[kid] for kid in kids]
                 if kind is Const:
                     value = float(node.value)  # type: ignore[attr-defined]
                 elif kind is Var:
@@ -281,36 +294,33 @@ class _Runtime:
                     value = getattr(np, found.numpy)(*operands)
                 else:
                     value = self.elementwise(users[node], *operands)
-                computed[node] = value
                 bad = ~np.isfinite(value)
                 if bad.any():
                     flat = int(np.argmax(np.broadcast_to(bad, shape)))
                     if first is None or flat < first[0]:
-                        first = (flat, node)
+                        first = (flat, node, [at(operand, flat) for operand in operands], at(value, flat))
+                computed[node] = value
+                for kid in kids:
+                    if last_read[kid] == position and kid not in outputs:
+                        computed.pop(kid, None)
         if first is None:  # a false alarm: a huge but finite sum
             return packed(
                 prog.kind, prog.keys, [self.result(computed[output], shape, False) for output in prog.outputs]
             )
-        flat, node = first
+        flat, node, operands, result = first
         index = tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()
-
-        def at(value: Any) -> float:
-            return float(np.broadcast_to(value, shape)[index])
-
-        inputs = {name: at(value) for name, value in env.items()}
+        inputs = {name: at(value, flat) for name, value in env.items()}
         try:  # evaluate's own error at that element, in evaluate's order
             self.evaluate(list(inputs.values()))
         except EvaluationError as error:
             raise located(error.message, error.expr, index, inputs) from None
         # NumPy and math disagree at the edge of the float range: name the first failing node
-        operands = [at(computed[kid]) for kid in children(node)]
         try:
             if type(node) is not Var:
                 _checked(self.kinds.case(type(node)))(node, *operands)
         except EvaluationError as error:
             raise located(error.message, node, index, inputs) from None
-        reason = f"result {at(computed[node])!r} is not finite in {describe(node)}"
-        raise located(reason, node, index, inputs)
+        raise located(f"result {result!r} is not finite in {describe(node)}", node, index, inputs)
 
     # --- Dask ----------------------------------------------------------------------------------
 
