@@ -148,11 +148,11 @@ def test_a_false_alarm_returns_the_values() -> None:
 def test_bad_arguments() -> None:
     e = parse("y + log(x)")
     f = numpy_lambdify(e, ["x", "y"])
-    with pytest.raises(EvaluationError) as expected:
+    with pytest.raises((EvaluationError, TypeError)) as expected:
         evaluate(e, {"x": -1.0, "y": True})
-    with pytest.raises(EvaluationError) as caught:
-        f(-1.0, True)  # issue 13 item 10: scalars fail as evaluate does
-    assert str(caught.value) == str(expected.value)
+    with pytest.raises((EvaluationError, TypeError)) as caught:
+        f(-1.0, True)  # issue 13 item 10: scalars fail as evaluate does, in evaluate's order
+    assert (type(caught.value), str(caught.value)) == (type(expected.value), str(expected.value))
     with pytest.raises(TypeError, match="'y' must be a real number"):
         f(np.ones(2), True)
     with pytest.raises(TypeError, match="'x' must be a real number"):

@@ -364,8 +364,8 @@ class _Runtime:
 def located(reason: str, node: object, index: tuple[int, ...], inputs: dict[str, float]) -> EvaluationError:
     """evaluate's error, with where it happened: ``error.index`` and ``error.inputs`` too."""
     where = ", ".join(f"{name}={value!r}" for name, value in inputs.items())
-    at = f" at index {index}" if index else ""
-    error = EvaluationError(f"{reason}{at} (inputs: {where})", node)
+    message = f"{reason} at index {index} (inputs: {where})" if index else reason  # scalars: evaluate's
+    error = EvaluationError(message, node)
     error.reason, error.index, error.inputs = reason, index, inputs  # type: ignore[attr-defined]
     return error
 

@@ -15,18 +15,20 @@ from typing import NamedTuple
 import attrs
 
 from .errors import ParseError
-from .nodes import MAX_INT_DIGITS, Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
+from .nodes import MAX_INT_DIGITS, Const, Expr, Mul, Var, operators
 
 __all__ = ["parse", "FUNCTIONS", "PatternFactory"]
 
+# Both tables are read off the node types' ``op`` records (nodes.py): one place per node type.
 #: Function names the parser knows, each building a one-child node.
-FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {"exp": Exp, "log": Log, "tanh": TanH}
+FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {
+    cls.op.symbol: cls for cls in operators() if cls.op and cls.op.symbol and not cls.op.infix
+}
 
 _BINARY: dict[str, tuple[int, Callable[[Expr, Expr], Expr]]] = {
-    "+": (1, Sum),
-    "-": (1, Sub),
-    "*": (2, Mul),
-    "/": (2, Div),
+    cls.op.symbol: (cls.op.precedence, cls)
+    for cls in operators()
+    if cls.op and cls.op.symbol and cls.op.infix
 }
 _UNARY_PRECEDENCE = 3
 

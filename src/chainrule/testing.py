@@ -12,15 +12,20 @@ import hypothesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
+from .nodes import Const, Exp, Expr, Mul, Sum, TanH, Var, operators
 from .patterns import KINDS, pattern_vars
 from .rules import Rule, instantiate
 from .soundness import Unsound, check_rewrite
 
 __all__ = ["assert_sound", "constants", "environments", "expressions", "instantiations"]
 
-_BINARY: dict[str, Callable[[Expr, Expr], Expr]] = {"+": Sum, "-": Sub, "*": Mul, "/": Div}
-_UNARY: dict[str, Callable[[Expr], Expr]] = {"exp": Exp, "log": Log, "tanh": TanH}
+# Read off the node types' ``op`` records (nodes.py), like the parser's tables.
+_BINARY: dict[str, Callable[[Expr, Expr], Expr]] = {
+    cls.op.symbol: cls for cls in operators() if cls.op and cls.op.symbol and cls.op.infix
+}
+_UNARY: dict[str, Callable[[Expr], Expr]] = {
+    cls.op.symbol: cls for cls in operators() if cls.op and cls.op.symbol and not cls.op.infix
+}
 
 
 def constants(
