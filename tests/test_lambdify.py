@@ -335,6 +335,26 @@ def test_depth_100000_gradient_compiles() -> None:
     assert f(0.5) == {"x": 100_001.0}
 
 
+def test_each_library_node_type_is_written_from_its_op_record() -> None:
+    from chainrule.compile import operation_of
+    from chainrule.nodes import operators
+
+    written = 0
+    for kind in operators():
+        found = operation_of(kind)
+        if found is None:
+            continue
+        op = kind.op
+        assert op is not None and found.absorbing == op.absorbing
+        node = kind(x, y) if op.arity == 2 else kind(x)
+        python = lambdify(node, ["x", "y"]).source
+        arrays = lambdify(node, ["x", "y"], backend="numpy").source
+        assert (f"v_x {op.symbol} v_y" if op.infix else f"_{op.symbol}(v_x)") in python
+        assert f"_{found.numpy}(v_x" in arrays
+        written += 1
+    assert written >= 7
+
+
 # A user's node type: lambdify calls its registered evaluate case.
 
 

@@ -56,7 +56,7 @@ def numpy_function(prog: Program) -> Lambdified:
     """The compiled array function of ``prog`` (see the module docstring)."""
     np = require("numpy", "numpy")
     kinds = Kinds()
-    source, constants = _numpy_source(prog, kinds)
+    source, constants = _numpy_source(np, prog, kinds)
     runtime = _Runtime(np, prog, kinds)
     namespace: dict[str, Any] = {}
     filename = f"<chainrule lambdify numpy #{next(_counter)}>"
@@ -71,19 +71,32 @@ def numpy_function(prog: Program) -> Lambdified:
         _lazy=runtime.lazy,
         _dask=runtime.dask,
         _elementwise=runtime.elementwise,
-        **{f"_{name}": getattr(np, name) for name in _ufuncs(prog, kinds)},
+        **{f"_{name}": getattr(np, name) for name in _ufuncs(np, prog, kinds)},
         **constants,
     )
     runtime.function = built
     return finish(built, source, prog, "numpy")
 
 
-def _ufuncs(prog: Program, kinds: Kinds) -> list[str]:
-    names = {found.numpy for node in prog.order if (found := kinds.operation(node)) is not None}
-    return sorted(names)
+def ufunc_of(np: Any, kinds: Kinds, node: Expr) -> str | None:
+    """The NumPy ufunc computing ``node``, or None: its evaluate case runs element by element."""
+    found = kinds.operation(node)
+    if found is None or found.numpy in _HELPERS or not isinstance(getattr(np, found.numpy, None), np.ufunc):
+        return None
+    return found.numpy
 
 
-def _numpy_source(prog: Program, kinds: Kinds) -> tuple[str, dict[str, object]]:
+#: The helpers a generated array function calls (a ufunc must not take one's name).
+_HELPERS = frozenset(
+    {"errstate", "prepare", "own", "finite", "result", "diagnose", "lazy", "dask", "elementwise"}
+)
+
+
+def _ufuncs(np: Any, prog: Program, kinds: Kinds) -> list[str]:
+    return sorted({name for node in prog.order if (name := ufunc_of(np, kinds, node)) is not None})
+
+
+def _numpy_source(np: Any, prog: Program, kinds: Kinds) -> tuple[str, dict[str, object]]:
     constants: dict[str, object] = {}
     location: dict[Expr, str] = {}
     owned: set[str] = set()  # temporaries this function created (safe to overwrite once dead)
@@ -118,10 +131,10 @@ def _numpy_source(prog: Program, kinds: Kinds) -> tuple[str, dict[str, object]]:
             }
         )
         target = location[node] = f"t{index}"
-        found = kinds.operation(node)
-        if found is not None:
+        ufunc = ufunc_of(np, kinds, node)
+        if ufunc is not None:
             out = f", out=_own({dying[0]}, _shape)" if dying else ""
-            lines.append(f"{target} = _{found.numpy}({', '.join(operands)}{out})")
+            lines.append(f"{target} = _{ufunc}({', '.join(operands)}{out})")
         else:  # a user's node type: its evaluate case, element by element
             lines.append(f"{target} = _elementwise({len(user_nodes)}, {', '.join(operands)})")
             user_nodes.append(node)
@@ -153,7 +166,7 @@ def _numpy_source(prog: Program, kinds: Kinds) -> tuple[str, dict[str, object]]:
         body += ['with _errstate(all="ignore"):', *("    " + line for line in lines)]
     body.append(f"return {prog.result(results, constant)}")
     helpers = ["_errstate", "_prepare", "_own", "_finite", "_result", "_diagnose", "_lazy", "_dask"]
-    helpers += ["_elementwise", *(f"_{name}" for name in _ufuncs(prog, kinds)), *constants]
+    helpers += ["_elementwise", *(f"_{name}" for name in _ufuncs(np, prog, kinds)), *constants]
     source = "\n".join(
         [
             f"def _build({', '.join(helpers)}):",
@@ -176,7 +189,9 @@ class _Runtime:
         self.function: Any = None
         #: A user's node types, by the index the generated code passes to ``elementwise``.
         self.nodes = [
-            node for node in prog.order if type(node) not in (Const, Var) and kinds.operation(node) is None
+            node
+            for node in prog.order
+            if type(node) not in (Const, Var) and ufunc_of(np, kinds, node) is None
         ]
 
     # --- arguments and results ---------------------------------------------------------------
@@ -290,8 +305,8 @@ class _Runtime:
                     value = float(node.value)  # type: ignore[attr-defined]
                 elif kind is Var:
                     value = env[node.name]  # type: ignore[attr-defined]
-                elif (found := self.kinds.operation(node)) is not None:
-                    value = getattr(np, found.numpy)(*operands)
+                elif (ufunc := ufunc_of(np, self.kinds, node)) is not None:
+                    value = getattr(np, ufunc)(*operands)
                 else:
                     value = self.elementwise(users[node], *operands)
                 bad = ~np.isfinite(value)

@@ -6,10 +6,12 @@ source is built only from names we generate (``t3``, ``v_x``, ``_exp``) and
 ``repr`` of finite floats, each checked against a strict pattern as it is
 written; a user's variable name enters it only after validation, behind a
 ``v_`` prefix, so ``lambda`` or ``__import__`` are ordinary variables.  The
-source is kept on ``fn.source``.  How each node type is written is one
-``operation`` dispatch case (a Python template, a NumPy function, the operand
-positions an infinity can vanish through); a node type without one is
-computed by calling its ``evaluate`` case.
+source is kept on ``fn.source``.  How each node type is written is read off
+its ``Op`` record (``nodes.py``): an infix symbol is the operator (and a NumPy
+ufunc), a function symbol names the ``math`` and NumPy function, and
+``op.absorbing`` the operand positions an infinity can vanish through.  A node
+type without a usable record, or whose ``evaluate`` case a user re-registered,
+is computed by calling its ``evaluate`` case.
 
 Errors match ``evaluate``.  The Python fast path runs only on exact floats
 (one ``type`` test per argument: a bool, an int or a numpy scalar would
@@ -31,14 +33,14 @@ from typing import Any, Protocol, cast
 
 import attrs
 
-from .dispatch import dispatcher, resolve
+from .dispatch import resolve
 from .errors import UnboundVariableError
 from .evaluate import _number, evaluate, evaluate_node
 from .finite_checks import checked_nodes
-from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var, children
+from .nodes import Const, Expr, Var, children, operators
 from .traverse import postorder
 
-__all__ = ["lambdify", "Lambdified", "Operation", "operation"]
+__all__ = ["lambdify", "Lambdified", "Operation", "operation_of"]
 
 
 class Lambdified(Protocol):
@@ -52,27 +54,50 @@ class Lambdified(Protocol):
 
 @attrs.frozen
 class Operation:
-    """How lambdify writes one node type: ``python`` is a template (``{}`` are the operands),
-    ``numpy`` the name of the NumPy ufunc, ``absorbing`` the operand positions whose
-    infinity can give a finite result (these values are tested for finiteness)."""
+    """How lambdify writes one node type, read off its ``Op`` record.
+
+    ``python`` is a template (``{}`` are the operands) calling ``function``
+    from ``math`` for a function symbol; ``numpy`` names the NumPy ufunc;
+    ``absorbing`` are the operand positions whose infinity can give a finite
+    result (these values are tested for finiteness).
+    """
 
     python: str
+    function: str | None
     numpy: str
     absorbing: tuple[int, ...] = ()
 
 
-operation = dispatcher("operation", "operation(node) -> Operation: how lambdify writes this node type")
-operation.add((Sum,), lambda node: Operation("{} + {}", "add"))
-operation.add((Sub,), lambda node: Operation("{} - {}", "subtract"))
-operation.add((Mul,), lambda node: Operation("{} * {}", "multiply"))
-operation.add((Div,), lambda node: Operation("{} / {}", "divide", absorbing=(1,)))
-operation.add((Exp,), lambda node: Operation("_exp({})", "exp", absorbing=(0,)))
-operation.add((Log,), lambda node: Operation("_log({})", "log"))
-operation.add((TanH,), lambda node: Operation("_tanh({})", "tanh", absorbing=(0,)))
+#: NumPy's ufunc for each infix symbol; a function's symbol is its own name in ``math`` and NumPy.
+_INFIX_UFUNCS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 
-#: The evaluate cases the operations reproduce; a user who re-registers one gets theirs called.
+#: What a function symbol may be to become a helper's name (``_exp``) in generated source.
+_FUNCTION_NAME = re.compile(r"[a-z]+\Z")
+
+#: Helper names the generated code uses itself: a function symbol must not take one.
+RESERVED = frozenset({"isfinite", "type", "float", "fallback", "s", "nodes", "args", "shape"})
+
+
+def operation_of(kind: type) -> Operation | None:
+    """The Operation a node type's ``Op`` record gives, or None: no record, or no such function in math."""
+    op = getattr(kind, "op", None)
+    if op is None or op.symbol is None:
+        return None
+    if op.infix:
+        ufunc = _INFIX_UFUNCS.get(op.symbol)
+        if ufunc is None or op.arity != 2:
+            return None
+        return Operation(f"{{}} {op.symbol} {{}}", None, ufunc, op.absorbing)
+    name = op.symbol
+    if op.arity != 1 or not _FUNCTION_NAME.match(name) or name in RESERVED or not hasattr(math, name):
+        return None
+    return Operation(f"_{name}({{}})", name, name, op.absorbing)
+
+
+#: The library's evaluate cases for the node types with an Operation; a user who re-registers one
+#: gets theirs called.
 _LIBRARY_CASES: dict[type, Callable[..., float]] = {
-    kind: resolve(evaluate_node, kind) for (kind,) in operation.funcs
+    kind: resolve(evaluate_node, kind) for kind in operators() if operation_of(kind) is not None
 }
 
 #: How many terms one finiteness-check statement adds (keeps each line's expression shallow).
@@ -98,7 +123,7 @@ class Kinds:
         if kind not in self.found:
             library = _LIBRARY_CASES.get(kind)
             builtin = library is not None and self.case(kind) is library
-            self.found[kind] = resolve(operation, kind)(node) if builtin else None
+            self.found[kind] = operation_of(kind) if builtin else None
         return self.found[kind]
 
     def absorbing(self, node: Expr) -> Iterable[int]:
@@ -283,14 +308,12 @@ def _python_function(prog: Program) -> Lambdified:
             return slow(*values)  # a bad argument: evaluate's error, in evaluate's order
         return fast(*checked)
 
-    source, constants = _python_source(prog)
+    source, constants, functions = _python_source(prog)
     namespace: dict[str, Any] = {}
     filename = f"<chainrule lambdify #{next(_counter)}>"
     exec(compile(source, filename, "exec"), namespace)  # our generated source, never user text
     built = namespace["_build"](
-        _exp=math.exp,
-        _log=math.log,
-        _tanh=math.tanh,
+        **{f"_{name}": getattr(math, name) for name in functions},
         _isfinite=math.isfinite,
         _type=type,
         _float=float,
@@ -301,7 +324,7 @@ def _python_function(prog: Program) -> Lambdified:
     return finish(built, source, prog, "python")
 
 
-def _python_source(prog: Program) -> tuple[str, dict[str, object]]:
+def _python_source(prog: Program) -> tuple[str, dict[str, object], list[str]]:
     constants: dict[str, object] = {}
 
     def constant(prefix: str, value: object) -> str:
@@ -357,7 +380,10 @@ def _python_source(prog: Program) -> tuple[str, dict[str, object]]:
         if checked:
             body += ["if not _isfinite(_s):", f"    return _fallback({signature})"]
         body.append(f"return {prog.result([location[output] for output in prog.outputs], constant)}")
-    helpers = ["_exp", "_log", "_tanh", "_isfinite", "_type", "_float", "_fallback", *constants]
+    functions = sorted(
+        {found.function for node in prog.order if (found := kinds.operation(node)) and found.function}
+    )
+    helpers = [*(f"_{name}" for name in functions), "_isfinite", "_type", "_float", "_fallback", *constants]
     source = "\n".join(
         [
             f"def _build({', '.join(helpers)}):",
@@ -367,4 +393,4 @@ def _python_source(prog: Program) -> tuple[str, dict[str, object]]:
             "",
         ]
     )
-    return source, constants
+    return source, constants, functions
