@@ -220,3 +220,29 @@ def test_missing_numpy_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_evaluate_stays_scalar() -> None:
     with pytest.raises(TypeError, match="must be a number"):
         evaluate(x, {"x": np.ones(3)})
+
+
+@settings(max_examples=150, deadline=None)
+@given(any_expressions, st.lists(st.tuples(element, element, element), min_size=1, max_size=8))
+def test_errors_nan_gives_nan_exactly_where_evaluate_fails(expr: Expr, rows: list[tuple[float, ...]]) -> None:
+    columns = [np.array([row[k] for row in rows]) for k in range(len(VARIABLES))]
+    result = lambdify(expr, VARIABLES, backend="numpy", errors="nan")(*columns)
+    for i, row in enumerate(rows):
+        try:
+            expected = evaluate(expr, dict(zip(VARIABLES, row, strict=True)))
+        except EvaluationError:
+            assert math.isnan(result[i])
+        else:
+            assert result[i] == pytest.approx(expected, rel=1e-12, abs=0)
+
+
+def test_errors_nan_masks_every_output_of_a_failing_element() -> None:
+    f = lambdify({"log": Log(x) * y, "x": x}, ["x", "y"], backend="numpy", errors="nan")
+    result = f(np.array([1.0, -1.0, np.e]), 2.0)
+    np.testing.assert_array_equal(result["log"], [0.0, np.nan, 2.0])
+    np.testing.assert_array_equal(result["x"], [1.0, np.nan, np.e])
+    assert math.isnan(f(-1.0, 2.0)["log"])
+    with pytest.raises(ValueError, match="errors"):
+        lambdify(x, ["x"], backend="numpy", errors="ignore")
+    with pytest.raises(ValueError, match="needs backend='numpy'"):
+        lambdify(x, ["x"], errors="nan")

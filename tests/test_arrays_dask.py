@@ -67,3 +67,11 @@ def test_mean_gradients_on_a_local_cluster_with_bounded_worker_memory() -> None:
     x1, x2, labels = (a.compute(scheduler="sync") for a in w7_dask.points(n, chunk))
     eager = lambdify(chainrule_gradients(), list(PARAMS + INPUTS), backend="numpy")(*POINT, x1, x2, labels)
     assert means == pytest.approx([g.mean() for g in eager], rel=1e-9, abs=1e-12)
+
+
+def test_errors_nan_over_dask_blocks() -> None:
+    f = lambdify(Log(x) * y, ["x", "y"], backend="numpy", errors="nan")
+    xs = np.array([1.0, -1.0, np.e, 0.0, 2.0])
+    computed = f(da.from_array(xs, chunks=2), 2.0).compute()
+    np.testing.assert_array_equal(computed, f(xs, 2.0))
+    assert np.isnan(computed[[1, 3]]).all() and not np.isnan(computed[[0, 2, 4]]).any()

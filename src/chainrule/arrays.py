@@ -52,12 +52,18 @@ def require(module: str, extra: str) -> Any:
         ) from exc
 
 
-def numpy_function(prog: Program) -> Lambdified:
+#: What a failing element does: raise EvaluationError, or become NaN in every output.
+ERRORS = ("raise", "nan")
+
+
+def numpy_function(prog: Program, errors: str = "raise") -> Lambdified:
     """The compiled array function of ``prog`` (see the module docstring)."""
+    if errors not in ERRORS:
+        raise ValueError(f"lambdify errors must be 'raise' or 'nan', got {errors!r:.80}")
     np = require("numpy", "numpy")
     kinds = Kinds()
-    source, constants = _numpy_source(np, prog, kinds)
-    runtime = _Runtime(np, prog, kinds)
+    source, constants = _numpy_source(np, prog, kinds, errors)
+    runtime = _Runtime(np, prog, kinds, errors)
     namespace: dict[str, Any] = {}
     filename = f"<chainrule lambdify numpy #{next(_counter)}>"
     exec(compile(source, filename, "exec"), namespace)  # our generated source, never user text
@@ -71,6 +77,8 @@ def numpy_function(prog: Program) -> Lambdified:
         _lazy=runtime.lazy,
         _dask=runtime.dask,
         _elementwise=runtime.elementwise,
+        _mark=runtime.mark,
+        _masked=runtime.masked,
         **{f"_{name}": getattr(np, name) for name in _ufuncs(np, prog, kinds)},
         **constants,
     )
@@ -88,7 +96,20 @@ def ufunc_of(np: Any, kinds: Kinds, node: Expr) -> str | None:
 
 #: The helpers a generated array function calls (a ufunc must not take one's name).
 _HELPERS = frozenset(
-    {"errstate", "prepare", "own", "finite", "result", "diagnose", "lazy", "dask", "elementwise"}
+    {
+        "errstate",
+        "prepare",
+        "own",
+        "finite",
+        "result",
+        "diagnose",
+        "lazy",
+        "dask",
+        "elementwise",
+        "mark",
+        "masked",
+        "bad",
+    }
 )
 
 
@@ -96,7 +117,7 @@ def _ufuncs(np: Any, prog: Program, kinds: Kinds) -> list[str]:
     return sorted({name for node in prog.order if (name := ufunc_of(np, kinds, node)) is not None})
 
 
-def _numpy_source(np: Any, prog: Program, kinds: Kinds) -> tuple[str, dict[str, object]]:
+def _numpy_source(np: Any, prog: Program, kinds: Kinds, errors: str) -> tuple[str, dict[str, object]]:
     constants: dict[str, object] = {}
     location: dict[Expr, str] = {}
     owned: set[str] = set()  # temporaries this function created (safe to overwrite once dead)
@@ -107,11 +128,16 @@ def _numpy_source(np: Any, prog: Program, kinds: Kinds) -> tuple[str, dict[str, 
     for index, node in enumerate(prog.order):
         for kid in children(node):
             last_read[kid] = index
-    lines: list[str] = []
-    fail = "return _diagnose(*_args)"
+    lines: list[str] = ["_bad = None"] if errors == "nan" else []
+
+    def check(where: str) -> str:
+        if errors == "nan":  # remember the failing elements; they become NaN at the end
+            return f"_bad = _mark(_bad, {where})"
+        return f"if not _finite({where}): return _diagnose(*_args)"
+
     for name in prog.names:
         if Var(name) in checked:
-            lines.append(f"if not _finite({prog.parameters[name]}): {fail}")
+            lines.append(check(prog.parameters[name]))
     user_nodes: list[Expr] = []
     for index, node in enumerate(prog.order):
         kind = type(node)
@@ -142,7 +168,7 @@ def _numpy_source(np: Any, prog: Program, kinds: Kinds) -> tuple[str, dict[str, 
         if dying:
             lines.append(f"del {', '.join(dying)}")
         if node in checked:
-            lines.append(f"if not _finite({target}): {fail}")
+            lines.append(check(target))
     if user_nodes:
         constants["_nodes"] = tuple(user_nodes)
     results: list[str] = []
@@ -164,9 +190,16 @@ def _numpy_source(np: Any, prog: Program, kinds: Kinds) -> tuple[str, dict[str, 
         body.append(f"{signature}, = _args")
     if lines:
         body += ['with _errstate(all="ignore"):', *("    " + line for line in lines)]
-    body.append(f"return {prog.result(results, constant)}")
+    returned = prog.result(results, constant)
+    body.append(f"return _masked(_bad, _shape, {returned})" if errors == "nan" else f"return {returned}")
     helpers = ["_errstate", "_prepare", "_own", "_finite", "_result", "_diagnose", "_lazy", "_dask"]
-    helpers += ["_elementwise", *(f"_{name}" for name in _ufuncs(np, prog, kinds)), *constants]
+    helpers += [
+        "_elementwise",
+        "_mark",
+        "_masked",
+        *(f"_{name}" for name in _ufuncs(np, prog, kinds)),
+        *constants,
+    ]
     source = "\n".join(
         [
             f"def _build({', '.join(helpers)}):",
@@ -182,10 +215,11 @@ def _numpy_source(np: Any, prog: Program, kinds: Kinds) -> tuple[str, dict[str, 
 class _Runtime:
     """The helpers a generated array function calls: conversion, checks, diagnosis, Dask."""
 
-    def __init__(self, np: Any, prog: Program, kinds: Kinds) -> None:
+    def __init__(self, np: Any, prog: Program, kinds: Kinds, errors: str) -> None:
         self.np = np
         self.prog = prog
         self.kinds = kinds
+        self.errors = errors
         self.function: Any = None
         #: A user's node types, by the index the generated code passes to ``elementwise``.
         self.nodes = [
@@ -249,6 +283,30 @@ class _Runtime:
 
     def finite(self, value: Any) -> bool:
         return bool(self.np.isfinite(self.np.sum(value)))
+
+    def mark(self, bad: Any, value: Any) -> Any:
+        """``errors="nan"``: the elements found failing so far, with ``value``'s non-finite ones."""
+        found = ~self.np.isfinite(value)
+        return found if bad is None else bad | found
+
+    def masked(self, bad: Any, shape: tuple[int, ...], results: Any) -> Any:
+        """``errors="nan"``: the results with NaN wherever any tested value failed."""
+        np = self.np
+        if bad is None or not np.any(bad):
+            return results
+        where = np.broadcast_to(bad, shape)
+
+        def mask(value: Any) -> Any:
+            if shape == ():
+                return np.float64(np.nan)
+            value[where] = np.nan
+            return value
+
+        if isinstance(results, tuple):
+            return tuple(mask(value) for value in results)
+        if isinstance(results, dict):
+            return {key: mask(value) for key, value in results.items()}
+        return mask(results)
 
     def result(self, value: Any, shape: tuple[int, ...], fresh: bool) -> Any:
         """An output as a float64 array of the broadcast shape (a NumPy float for scalar inputs)."""
@@ -357,7 +415,7 @@ class _Runtime:
             for v in arrays
         ]
         count = len(prog.outputs)
-        block = Block(tuple(prog.outputs), prog.names, stacked=count != 1)
+        block = Block(tuple(prog.outputs), prog.names, stacked=count != 1, errors=self.errors)
         meta = np.empty((0,) * (len(shape) + (count != 1)))
         if count == 1:
             results = [da.map_blocks(block, *arguments, dtype=np.float64, chunks=reference.chunks, meta=meta)]
@@ -386,23 +444,25 @@ def located(reason: str, node: object, index: tuple[int, ...], inputs: dict[str,
 
 
 @functools.lru_cache(maxsize=16)
-def _block_function(outputs: tuple[Expr, ...], names: tuple[str, ...]) -> Lambdified:
+def _block_function(outputs: tuple[Expr, ...], names: tuple[str, ...], errors: str) -> Lambdified:
     """A block's compiled function, made once per worker process (a few kept)."""
-    return numpy_function(program(list(outputs), names))
+    return numpy_function(program(list(outputs), names), errors)
 
 
 class Block:
     """The function a Dask block runs: picklable (outputs and names), compiled once per process."""
 
-    def __init__(self, outputs: tuple[Expr, ...], names: tuple[str, ...], *, stacked: bool) -> None:
-        self.outputs, self.names, self.stacked = outputs, names, stacked
+    def __init__(
+        self, outputs: tuple[Expr, ...], names: tuple[str, ...], *, stacked: bool, errors: str = "raise"
+    ) -> None:
+        self.outputs, self.names, self.stacked, self.errors = outputs, names, stacked, errors
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_block, (self.outputs, self.names, self.stacked))
+        return (_block, (self.outputs, self.names, self.stacked, self.errors))
 
     def __call__(self, *blocks: Any, block_info: Any = None) -> Any:
         try:
-            results = _block_function(self.outputs, self.names)(*blocks)
+            results = _block_function(self.outputs, self.names, self.errors)(*blocks)
         except EvaluationError as error:
             index = getattr(error, "index", None)
             if index is None or not block_info or None not in block_info:
@@ -414,5 +474,5 @@ class Block:
         return require("numpy", "numpy").stack(results) if self.stacked else results[0]
 
 
-def _block(outputs: tuple[Expr, ...], names: tuple[str, ...], stacked: bool) -> Block:
-    return Block(outputs, names, stacked=stacked)
+def _block(outputs: tuple[Expr, ...], names: tuple[str, ...], stacked: bool, errors: str) -> Block:
+    return Block(outputs, names, stacked=stacked, errors=errors)

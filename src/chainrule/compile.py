@@ -267,6 +267,7 @@ def lambdify(
     args: str | Var | Iterable[str | Var],
     *,
     backend: str = "python",
+    errors: str = "raise",
 ) -> Lambdified:
     """One function of the positional ``args`` computing ``exprs``.
 
@@ -274,14 +275,20 @@ def lambdify(
     the same keys.  Each distinct subexpression is computed once.  With
     ``backend="python"`` it takes numbers and gives floats, with evaluate's
     values and errors; with ``backend="numpy"`` it takes NumPy (or Dask)
-    arrays and scalars, broadcast together (see ``chainrule.arrays``).
+    arrays and scalars, broadcast together (see ``chainrule.arrays``); there,
+    ``errors="nan"`` turns an element that would fail into NaN in every output
+    instead of raising.
     """
     if backend == "numpy":
         from .arrays import numpy_function
 
-        return numpy_function(program(exprs, args))
+        return numpy_function(program(exprs, args), errors)
     if backend != "python":
         raise ValueError(f"lambdify backend must be 'python' or 'numpy', got {backend!r:.80}")
+    if errors != "raise":
+        raise ValueError(
+            f"lambdify errors={errors!r:.80} needs backend='numpy' (a float has no element to mask)"
+        )
     return _python_function(program(exprs, args))
 
 
