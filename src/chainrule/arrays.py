@@ -14,6 +14,9 @@ the graph keeping every value, finds the lowest failing index in C order
 and the first subexpression failing there, and raises evaluate's error for
 those input values, with the index and the inputs.
 
+With ``errors="nan"`` the same tested values become masks instead: an
+element where any of them is non-finite is NaN in every output.
+
 Given a Dask array, the function returns Dask arrays: the compiled function
 runs on each block (``map_blocks``), so the checks run at compute time and
 a failure raises ``EvaluationError`` from ``compute()``, with the global index.
