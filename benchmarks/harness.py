@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection, Pipe
 from typing import Any
 
 #: Systems in column order; chainrule first, every ratio is peer / chainrule.
-SYSTEMS = ("chainrule", "sympy", "symengine", "micrograd", "torch", "hand-written")
+SYSTEMS = ("chainrule", "sympy", "symengine", "micrograd", "torch", "jax", "numexpr", "hand-written")
 BASELINE = "chainrule"
 
 #: Memory a pipeline's child may map before it gets MemoryError (the machine is shared).
@@ -50,6 +50,7 @@ class Mode:
     w6_sizes: tuple[int, ...]
     sympy_simplify_limit: float  # seconds for one sympy.simplify call
     slow_peer_limit: float  # seconds for a step of a peer known to stall on large inputs (SymPy)
+    w7_sizes: tuple[int, ...] = (10**5, 10**6, 10**7)  # points for W7 (arrays)
 
 
 # --- cells -----------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ import w3_tanh_derivatives
 import w4_tanh_chain
 import w5_training
 import w6_random
+import w7_arrays
 from harness import SYSTEMS, Context, Mode, Table, render
 
 MODES = {
@@ -48,6 +49,7 @@ MODES = {
         w6_sizes=(100,),
         sympy_simplify_limit=0.3,
         slow_peer_limit=5.0,
+        w7_sizes=(1000,),
     ),
     "quick": Mode(
         name="quick",
@@ -61,6 +63,7 @@ MODES = {
         w6_sizes=(1000, 10_000),
         sympy_simplify_limit=2.0,
         slow_peer_limit=10.0,
+        w7_sizes=(10**5, 10**6),
     ),
     "full": Mode(
         name="full",
@@ -84,6 +87,7 @@ WORKLOADS: dict[str, Callable[[Context], Table]] = {
     "W4": w4_tanh_chain.run,
     "W5": w5_training.run,
     "W6": w6_random.run,
+    "W7": w7_arrays.run,
 }
 
 

@@ -59,7 +59,7 @@ def _smoke(
 def test_smoke_run_prints_and_writes_every_workload(tmp_path: Path) -> None:
     done, results = _smoke(tmp_path)
     keys = [workload["key"] for workload in results["workloads"]]
-    assert keys == ["W1", "W2", "W3", "W4", "W5", "W6"]
+    assert keys == ["W1", "W2", "W3", "W4", "W5", "W6", "W7"]
     for workload in results["workloads"]:
         assert f"### {workload['title']}" in done.stdout
         assert all(check["passed"] for check in workload["checks"]), workload["checks"]
