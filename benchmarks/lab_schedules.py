@@ -123,7 +123,7 @@ def main() -> None:
         for _, order in ORDERS:
             c = outcomes(schedule, order, options.seeds, options.epochs, step)
             cells.append(f"{c['all five']:>3} ({c['saddle']:>2} / {c['other']:>2})")
-        mark = "  <- default" if schedule == DEFAULT_SCHEDULE else ""
+        mark = "  <- default (with the alternating order)" if schedule == DEFAULT_SCHEDULE else ""
         print(f"{schedule!s:<36}" + "".join(f" {cell:>22}" for cell in cells) + mark, flush=True)
     print(f"({time.perf_counter() - started:.0f} s)")
 

@@ -163,7 +163,7 @@ def test_the_default_order_alternates_the_handouts_with_the_origin_in_the_middle
         (4, 3, 2, 1, 0),
         HANDOUT_ORDER,
     ]
-    assert str(DEFAULT_ORDER) == "handout's order and 12034 in turn, 10 epochs each"
+    assert str(DEFAULT_ORDER) == "the handout's order and points 1, 2, 0, 3, 4 in turn, 10 epochs each"
     with pytest.raises(ValueError, match="order of the five points"):
         alternating((0, 1, 2, 3, 3))
     with pytest.raises(ValueError, match="every"):

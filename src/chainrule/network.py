@@ -266,7 +266,8 @@ class alternating:
         return HANDOUT_ORDER if (epoch // self.every) % 2 == 0 else self.other
 
     def __str__(self) -> str:
-        return f"handout's order and {''.join(map(str, self.other))} in turn, {self.every} epochs each"
+        points = ", ".join(map(str, self.other))
+        return f"the handout's order and points {points} in turn, {self.every} epochs each"
 
 
 #: The default order: the handout's order and the origin-in-the-middle order in turn, ten
