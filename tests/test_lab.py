@@ -16,21 +16,25 @@ from chainrule import Const, diff, evaluate, grad, postorder, tree_size
 from chainrule.lab import PLOT_NAME, loss_figure, prediction_table, run_lab, save_loss_plot
 from chainrule.network import (
     BIASES,
+    DEFAULT_ORDER,
     DEFAULT_SCHEDULE,
     DEFAULT_SEED,
     FIVE_POINTS,
     GLOROT_LIMIT,
+    HANDOUT_ORDER,
     HANDOUT_WEIGHTS,
     HANDOUT_WEIGHTS_TEXT,
     INPUTS,
     PARAMETERS,
     TARGET,
+    alternating,
     classifies_all,
     compiled_step,
     constant,
     cosine,
     exponential,
     glorot_init,
+    handout_order,
     interpreted_step,
     learning_rate,
     linear,
@@ -141,6 +145,38 @@ def test_training_is_reproducible_per_seed() -> None:
     assert train(3, epochs=20, step=step) == train(3, epochs=20, step=step)
     assert train(3, epochs=20, step=step).weights != train(4, epochs=20, step=step).weights
     assert train(3, epochs=20, step=step, shuffle=True).weights != train(3, epochs=20, step=step).weights
+
+
+def test_the_default_order_alternates_the_handouts_with_the_origin_in_the_middle() -> None:
+    assert HANDOUT_ORDER == (0, 1, 2, 3, 4) and FIVE_POINTS[0] == ((0.0, 0.0), 1.0)
+    assert [handout_order(epoch) for epoch in (0, 249)] == [HANDOUT_ORDER, HANDOUT_ORDER]
+    assert DEFAULT_ORDER == alternating() == alternating((1, 2, 0, 3, 4), 10)
+    assert [tuple(DEFAULT_ORDER(epoch)) for epoch in (0, 9, 10, 19, 20)] == [
+        HANDOUT_ORDER,
+        HANDOUT_ORDER,
+        (1, 2, 0, 3, 4),
+        (1, 2, 0, 3, 4),
+        HANDOUT_ORDER,
+    ]
+    assert [tuple(alternating((4, 3, 2, 1, 0), 1)(epoch)) for epoch in (0, 1, 2)] == [
+        HANDOUT_ORDER,
+        (4, 3, 2, 1, 0),
+        HANDOUT_ORDER,
+    ]
+    assert str(DEFAULT_ORDER) == "the handout's order and points 1, 2, 0, 3, 4 in turn, 10 epochs each"
+    with pytest.raises(ValueError, match="order of the five points"):
+        alternating((0, 1, 2, 3, 3))
+    with pytest.raises(ValueError, match="every"):
+        alternating(every=0)
+
+
+def test_the_order_is_the_only_difference_between_the_first_ten_epochs_and_the_next() -> None:
+    step = compiled_step()
+    assert train(3, epochs=10, step=step) == train(3, epochs=10, step=step, order=handout_order)
+    assert (
+        train(3, epochs=11, step=step).weights != train(3, epochs=11, step=step, order=handout_order).weights
+    )
+    assert classifies_all(train(step=step, order=handout_order).weights)  # the default seed in either order
 
 
 def test_progress_reports_every_epoch_with_the_handouts_epoch_loss() -> None:

@@ -24,6 +24,7 @@ from .errors import ChainruleError
 from .evaluate import evaluate
 from .grad import grad
 from .network import (
+    DEFAULT_ORDER,
     DEFAULT_SCHEDULE,
     DEFAULT_SEED,
     EPOCHS,
@@ -191,7 +192,7 @@ def run_lab(
 
     every = max(1, epochs // 10)
     write(f"5. Training on the five points: seed {seed}, Glorot init (weights U(-b, b), b = sqrt(6/4);")
-    write(f"   biases 0), {epochs} epochs of per-sample SGD in the handout's order,")
+    write(f"   biases 0), {epochs} epochs of per-sample SGD, sample order: {DEFAULT_ORDER},")
     write(f"   learning rate {DEFAULT_SCHEDULE}")
 
     def progress(epoch: int, epoch_loss: float) -> None:
