@@ -6,18 +6,32 @@ For users' property tests and ours.  Requires the ``hypothesis`` package
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Callable, Sequence
 
 import hypothesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from .errors import EvaluationError
+from .evaluate import evaluate
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .patterns import KINDS, pattern_vars
 from .rules import Rule, instantiate
 from .soundness import Unsound, check_rewrite
+from .traverse import postorder
 
-__all__ = ["assert_sound", "constants", "environments", "expressions", "instantiations"]
+__all__ = [
+    "EDGES",
+    "assert_sound",
+    "constants",
+    "environments",
+    "expressions",
+    "instantiations",
+    "near",
+    "overflow_targets",
+]
 
 _BINARY: dict[str, Callable[[Expr, Expr], Expr]] = {"+": Sum, "-": Sub, "*": Mul, "/": Div}
 _UNARY: dict[str, Callable[[Expr], Expr]] = {"exp": Exp, "log": Log, "tanh": TanH}
@@ -72,14 +86,82 @@ def expressions(
     return st.recursive(leaves, extend, max_leaves=max_leaves)
 
 
+#: Where floating point parts from the reals: the largest finite numbers (and half of them), the
+#: smallest normal and subnormal numbers, signed zeros, the neighbours of 1, and the square roots
+#: of the extremes (where a square overflows or underflows).
+EDGES: tuple[float, ...] = tuple(
+    sign * value
+    for value in (
+        sys.float_info.max,
+        sys.float_info.max / 2,
+        math.nextafter(sys.float_info.max, 0.0),
+        sys.float_info.min,
+        5e-324,
+        0.0,
+        1.0,
+        math.nextafter(1.0, 2.0),
+        math.nextafter(1.0, 0.0),
+        math.sqrt(sys.float_info.max),
+        2.0**-537,
+    )
+    for sign in (1.0, -1.0)
+)
+
+#: How many representable steps (ulps) either side of a target ``near`` values stray.
+ULPS = 4
+
+
+def near(targets: Sequence[float], ulps: int = ULPS) -> st.SearchStrategy[float]:
+    """Finite floats within ``ulps`` representable steps of one of ``targets`` (inf and NaN skipped)."""
+    finite = sorted({t for t in targets if math.isfinite(t)})
+    if not finite:
+        return st.nothing()
+
+    def step(target: float, offset: int) -> float:
+        towards = math.inf if offset > 0 else -math.inf
+        for _ in range(abs(offset)):
+            target = math.nextafter(target, towards)
+        return target if math.isfinite(target) else sys.float_info.max * (1 if target > 0 else -1)
+
+    return st.builds(step, st.sampled_from(finite), st.integers(-ulps, ulps))
+
+
+def overflow_targets(constants: Sequence[float]) -> list[float]:
+    """Values of a variable that take a sum or product with one of ``constants`` to the overflow
+    edge: ``±max - c`` and ``±max / c``."""
+    top = sys.float_info.max
+    targets: list[float] = []
+    for c in {float(c) for c in constants}:
+        if math.isfinite(c):
+            targets += [top - c, -top - c] + ([top / c, -top / c] if c else [])
+    return [t for t in targets if math.isfinite(t)]
+
+
 def environments(
-    variables: Sequence[str] = ("x", "y"), min_value: float = -5.0, max_value: float = 5.0
+    variables: Sequence[str] = ("x", "y"),
+    min_value: float = -5.0,
+    max_value: float = 5.0,
+    *,
+    edges: bool = False,
+    targets: Sequence[float] = (),
 ) -> st.SearchStrategy[dict[str, float]]:
-    """Values for ``variables``: finite floats in [min_value, max_value], small integers favoured."""
-    value = st.one_of(
+    """Values for ``variables``: finite floats in [min_value, max_value], small integers favoured.
+
+    ``edges=True`` also draws the float boundaries (``EDGES``: ±max, the smallest normal and
+    subnormal, ±0, the neighbours of 1), and ``targets`` adds values within a few ulps of the
+    given numbers (``overflow_targets`` makes ones where sums and products overflow), which
+    is where rewrites that are exact in the reals break in floating point.
+    """
+    ordinary = st.one_of(
         st.integers(int(min_value), int(max_value)).map(float),
         st.floats(min_value, max_value, allow_nan=False, allow_infinity=False),
     )
+    choices = [ordinary]
+    if edges:
+        choices.append(st.sampled_from(EDGES))
+    if any(math.isfinite(t) for t in targets):
+        choices += [near(targets), near(targets)]
+    value = st.one_of(choices) if len(choices) > 1 else ordinary
     return st.fixed_dictionaries({name: value for name in variables})
 
 
@@ -101,6 +183,10 @@ def _of_kind(kind: str | None, variables: Sequence[str]) -> st.SearchStrategy[Ex
         st.sampled_from(
             [Const(v) for v in (1e308, -1e308, 1e300, -1e300, 1e-300, 1e200, 1e-200, 1e154, 5e-324)]
         ),
+        # The ulp of max and half of it (a sum that lands on max's rounding boundary), and integers
+        # a float cannot hold (a fold computes them exactly, evaluation rounds them first).
+        st.sampled_from([Const(v) for v in (2.0**971, -(2.0**971), 2.0**970, -(2.0**970))]),
+        st.sampled_from([Const(v) for v in (2**53 + 1, -(2**53) - 1, 3 * 2**53 + 1, 10**17 + 1)]),
         st.floats(allow_nan=False, allow_infinity=False).map(Const),
     )
     if kind == "const":
@@ -110,7 +196,8 @@ def _of_kind(kind: str | None, variables: Sequence[str]) -> st.SearchStrategy[Ex
         return names
     general = expressions(variables, max_leaves=6)
     signed = st.builds(_signed, general, st.booleans(), st.integers(1, 3))
-    anything = st.one_of(general, signed, numbers, names)
+    # Plain variables often: a value at the float boundary then reaches the rule's operations as it is.
+    anything = st.one_of(names, general, signed, numbers, names)
     if kind is None:
         return anything
     accepts = KINDS[kind]
@@ -156,7 +243,11 @@ def assert_sound(
 
 def _assert_rule_sound(rule: Rule, variables: tuple[str, ...], max_examples: int, seed: int | None) -> None:
     checked = 0
-    places = st.one_of(environments(variables), environments(variables, -1e4, 1e4))
+
+    def places(bindings: dict[str, Expr]) -> st.SearchStrategy[tuple[dict[str, Expr], dict[str, float]]]:
+        edgy = environments(variables, edges=True, targets=_targets(rule, bindings))
+        spread = st.one_of(environments(variables), environments(variables, -1e4, 1e4), edgy, edgy)
+        return st.tuples(st.just(bindings), spread)
 
     @settings(
         max_examples=max_examples,
@@ -165,9 +256,10 @@ def _assert_rule_sound(rule: Rule, variables: tuple[str, ...], max_examples: int
         report_multiple_bugs=False,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
-    @given(bindings=instantiations(rule, variables), env=places)
-    def rewrite_keeps_value(bindings: dict[str, Expr], env: dict[str, float]) -> None:
+    @given(instance=instantiations(rule, variables).flatmap(places))
+    def rewrite_keeps_value(instance: tuple[dict[str, Expr], dict[str, float]]) -> None:
         nonlocal checked
+        bindings, env = instance
         before = instantiate(rule.lhs, bindings)
         after = rule(before)
         if after is before:
@@ -176,6 +268,10 @@ def _assert_rule_sound(rule: Rule, variables: tuple[str, ...], max_examples: int
         assert matched is not None
         if check_rewrite(before, after, env, matched, rule.name):
             checked += 1
+        # The overflow edge is a few ulps wide: probe it around each target rather than hope to draw it.
+        for probe in _probes(env, _targets(rule, bindings)):
+            if _fails(after, probe) and not _fails(before, probe):
+                check_rewrite(before, after, probe, matched, rule.name)  # raises Unsound
 
     run = rewrite_keeps_value if seed is None else hypothesis.seed(seed)(rewrite_keeps_value)
     try:
@@ -188,3 +284,38 @@ def _assert_rule_sound(rule: Rule, variables: tuple[str, ...], max_examples: int
             f"assert_sound: {rule.name} never rewrote an expression that evaluates to a finite number "
             f"in {max_examples} examples, so its soundness was not tested"
         )
+
+
+def _targets(rule: Rule, bindings: dict[str, Expr]) -> list[float]:
+    """Where this instance's rewritten side meets the overflow edge: a constant the rewrite made
+    (a fold) is where the rounding changed, so ``c * x`` and ``c + x`` with x near max / c and
+    max - c are where the two sides can part."""
+    before = instantiate(rule.lhs, bindings)
+    after = rule(before)
+    kept = {n for n in postorder(before) if isinstance(n, Const)}
+    made = [n.value for n in postorder(after) if isinstance(n, Const) and n not in kept]
+    top = sys.float_info.max
+    return [top, -top, *overflow_targets(made[:4])] if made else []
+
+
+def _fails(expr: Expr, env: dict[str, float]) -> bool:
+    try:
+        evaluate(expr, env)
+    except EvaluationError:
+        return True
+    return False
+
+
+def _probes(env: dict[str, float], targets: list[float], ulps: int = 3) -> list[dict[str, float]]:
+    """``env`` with one variable moved to within ``ulps`` steps of each target."""
+    probes = []
+    for name in env:
+        for target in targets:
+            value = target
+            for _ in range(ulps):
+                value = math.nextafter(value, -math.inf)
+            for _ in range(2 * ulps + 1):
+                if math.isfinite(value):
+                    probes.append({**env, name: value})
+                value = math.nextafter(value, math.inf)
+    return probes
