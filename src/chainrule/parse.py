@@ -36,7 +36,7 @@ PatternFactory = Callable[[str, "str | None", int], Expr]
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
-  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<name>[^\W\d]\w*)
   | (?P<pattern>\?[^\W\d]\w*(?::[^\W\d]\w*)?)
   | (?P<op>[-+*/])
@@ -103,15 +103,23 @@ def _name_end(text: str, start: int, end: int) -> int:
 
 
 def _number(token: Token, text: str, negative: bool, start: int) -> Const:
+    """The literal's constant.  Rejected, at the literal's position: more than ``MAX_INT_DIGITS``
+    characters (the same limit ``Const`` puts on an integer's digits, so every literal the parser
+    accepts makes a constant), a float beyond the float range, and a nonzero literal that underflows
+    to zero (``1e-400`` would silently be 0.0; a subnormal such as ``5e-324`` is kept)."""
     literal = token.text
     if len(literal) > MAX_INT_DIGITS:
-        raise _error(f"number literal of {len(literal)} characters is too long", start, text)
-    if re.fullmatch(r"\d+", literal):
+        raise _error(
+            f"number literal of {len(literal)} characters is too long (at most {MAX_INT_DIGITS})", start, text
+        )
+    if literal.isdigit():
         value: int | float = int(literal)
     else:
         value = float(literal)
         if not math.isfinite(value):
             raise _error(f"number {literal!r} is out of range", start, text)
+        if value == 0 and any(digit in "123456789" for digit in literal.lower().partition("e")[0]):
+            raise _error(f"number {literal!r} is too small: it underflows to 0.0", start, text)
     return Const(-value if negative else value)
 
 
