@@ -33,18 +33,20 @@ _UNARY_PRECEDENCE = 3
 #: Builds the node for a pattern variable ``?name`` or ``?name:kind`` (rules only).
 PatternFactory = Callable[[str, "str | None", int], Expr]
 
+# Leading whitespace is skipped by the same match that finds the token (half the matches on spaced text).
 _TOKEN = re.compile(
     r"""
-    (?P<space>\s+)
-  | (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
+    \s*(?:
+    (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<name>[^\W\d]\w*)
   | (?P<pattern>\?[^\W\d]\w*(?::[^\W\d]\w*)?)
   | (?P<op>[-+*/])
   | (?P<lparen>\()
   | (?P<rparen>\))
-    """,
+    )""",
     re.VERBOSE,
 )
+_SPACE = re.compile(r"\s*")
 
 
 class Token(NamedTuple):
@@ -73,15 +75,18 @@ def tokenize(text: str) -> Iterator[Token]:
     while position < length:
         found = _TOKEN.match(text, position)
         if found is None:
+            position = _SPACE.match(text, position).end()  # type: ignore[union-attr]
+            if position == length:
+                break
             if not text[position].isidentifier():
                 raise _error(f"unexpected character {text[position]!r}", position, text)
-            kind, end = "name", position + 1  # a start character the regex's \w does not know
+            kind, start, end = "name", position, position + 1  # a start character \w does not know
         else:
-            kind, end = found.lastgroup or "", found.end()
+            kind = found.lastgroup or ""
+            start, end = found.start(kind), found.end()
         if kind == "name":
-            end = _name_end(text, position, end)
-        if kind != "space":
-            yield Token(kind, text[position:end], position)
+            end = _name_end(text, start, end)
+        yield Token(kind, text[start:end], start)
         position = end
     yield Token("end", "", length)
 
