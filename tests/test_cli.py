@@ -285,3 +285,14 @@ def test_an_output_too_long_to_print_is_one_line(
 ) -> None:
     monkeypatch.setattr(cli, "MAX_OUTPUT_CHARS", 50)
     assert_bad_input(*run(capsys, "diff", "exp(exp(exp(exp(x))))", "x"), "more than 50 characters")
+
+
+def test_explain_prints_fewer_steps_of_a_large_expression(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "MAX_EXPLAIN_WORK", 1_000)
+    terms = "+".join(f"x{i}*1" for i in range(100))  # about 300 distinct nodes: 3 steps shown
+    status, out, _ = run(capsys, "simplify", terms, "--explain")
+    lines = out.splitlines()
+    assert status == 0 and len(lines) == 3 + 4
+    assert lines[-3] == "… [97 more steps elided; the result:]"

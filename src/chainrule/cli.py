@@ -9,8 +9,9 @@ input) is at most ``MAX_EXPR_CHARS`` characters, a ``--rules`` file at most
 ``MAX_RULES_BYTES`` bytes and a regular file (a FIFO, a device or a socket is
 refused without opening it, so ``--rules /dev/zero`` or a FIFO with no writer
 cannot make it hang), printed text at most ``MAX_OUTPUT_CHARS`` characters,
-and ``--explain`` prints at most ``MAX_EXPLAIN_STEPS`` steps of at most
-``MAX_LINE_CHARS`` characters each, eliding the rest with a marker.
+and ``--explain`` prints at most ``MAX_EXPLAIN_STEPS`` steps (fewer for a large
+expression: ``MAX_EXPLAIN_WORK``) of at most ``MAX_LINE_CHARS`` characters each,
+eliding the rest with a marker.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .printers import to_dot, to_latex
 from .rules import DEFAULT_RULES, Rule, load_rules
 from .show import show
 from .simplify import Explanation, explain, simplify
+from .traverse import count_nodes
 
 __all__ = ["main"]
 
@@ -50,6 +52,9 @@ MAX_OUTPUT_CHARS = 10_000_000
 MAX_EXPLAIN_STEPS = 100
 #: ``--explain`` cuts each expression's text after this many characters.
 MAX_LINE_CHARS = 2_000
+#: Each step ``--explain`` prints rebuilds the whole expression (a pass over its distinct nodes), so
+#: it prints only as many as keep the passes' total under this many nodes (at least one).
+MAX_EXPLAIN_WORK = 300_000
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
@@ -190,16 +195,18 @@ def _clipped(expr: Expr) -> str:
 
 
 def _explain_lines(explanation: Explanation) -> list[str]:
-    """``str(explanation)``'s lines, bounded: the first ``MAX_EXPLAIN_STEPS`` steps, each expression
-    cut at ``MAX_LINE_CHARS`` characters, then a marker saying how many steps were left out and the
-    result."""
+    """``str(explanation)``'s lines, bounded: the first ``MAX_EXPLAIN_STEPS`` steps (fewer for a large
+    expression, see ``MAX_EXPLAIN_WORK``), each expression cut at ``MAX_LINE_CHARS`` characters, then
+    a marker saying how many steps were left out and the result."""
     lines = [f"  {_clipped(explanation.start)}"]
     steps = explanation.steps
-    for step in steps[:MAX_EXPLAIN_STEPS]:
+    size = count_nodes(explanation.start, limit=MAX_EXPLAIN_WORK)
+    shown = max(1, min(MAX_EXPLAIN_STEPS, MAX_EXPLAIN_WORK // size))
+    for step in steps[:shown]:
         label = f"{step.rule}, as before" if step.again else step.rule
         lines.append(f"= {_clipped(step.after)}    [{label}]")
-    if len(steps) > MAX_EXPLAIN_STEPS:
-        lines.append(f"… [{len(steps) - MAX_EXPLAIN_STEPS:,} more steps elided; the result:]")
+    if len(steps) > shown:
+        lines.append(f"… [{len(steps) - shown:,} more steps elided; the result:]")
         lines.append(f"= {_clipped(explanation.result)}")
     note = f": {explanation.note}" if explanation.note else ""
     lines.append(f"({explanation.stopped}{note})")
