@@ -102,14 +102,14 @@ def test_a_folded_constant_equal_to_a_matched_one_still_counts_as_rounded() -> N
 # The overflow edge (issue 13.1): the eight coefficient rules as they were, without side conditions.
 
 OLD_RULES = {
-    "plus-plus": ("?a:const + (?b:const + ?x) -> {?a + ?b} + ?x", 3),
+    "plus-plus": ("?a:const + (?b:const + ?x) -> {?a + ?b} + ?x", 6),
     "times-times": ("?a:const * (?b:const * ?x) -> {?a * ?b} * ?x", 1),
     "coefficient-plus-one": ("?a:const * ?x + ?x -> {?a + 1} * ?x", 0),
-    "one-plus-coefficient": ("?x + ?a:const * ?x -> {1 + ?a} * ?x", 0),
-    "coefficients-plus": ("?a:const * ?x + ?b:const * ?x -> {?a + ?b} * ?x", 0),
+    "one-plus-coefficient": ("?x + ?a:const * ?x -> {1 + ?a} * ?x", 1),
+    "coefficients-plus": ("?a:const * ?x + ?b:const * ?x -> {?a + ?b} * ?x", 27),
     "coefficient-minus-one": ("?a:const * ?x - ?x -> {?a - 1} * ?x", 1),
-    "one-minus-coefficient": ("?x - ?a:const * ?x -> {1 - ?a} * ?x", 2),
-    "coefficients-minus": ("?a:const * ?x - ?b:const * ?x -> {?a - ?b} * ?x", 7),
+    "one-minus-coefficient": ("?x - ?a:const * ?x -> {1 - ?a} * ?x", 1),
+    "coefficients-minus": ("?a:const * ?x - ?b:const * ?x -> {?a - ?b} * ?x", 2),
 }
 
 
