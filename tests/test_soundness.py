@@ -101,24 +101,32 @@ def test_a_folded_constant_equal_to_a_matched_one_still_counts_as_rounded() -> N
 # ---------------------------------------------------------------------------------------------------
 # The overflow edge (issue 13.1): the eight coefficient rules as they were, without side conditions.
 
+# Each with seeds under which a 150-example run finds a counterexample (they are rare: only some
+# constants round the merged form differently right at max); two seeds each, for slack.
 OLD_RULES = {
-    "plus-plus": ("?a:const + (?b:const + ?x) -> {?a + ?b} + ?x", 6),
-    "times-times": ("?a:const * (?b:const * ?x) -> {?a * ?b} * ?x", 1),
-    "coefficient-plus-one": ("?a:const * ?x + ?x -> {?a + 1} * ?x", 0),
-    "one-plus-coefficient": ("?x + ?a:const * ?x -> {1 + ?a} * ?x", 1),
-    "coefficients-plus": ("?a:const * ?x + ?b:const * ?x -> {?a + ?b} * ?x", 27),
-    "coefficient-minus-one": ("?a:const * ?x - ?x -> {?a - 1} * ?x", 1),
-    "one-minus-coefficient": ("?x - ?a:const * ?x -> {1 - ?a} * ?x", 1),
-    "coefficients-minus": ("?a:const * ?x - ?b:const * ?x -> {?a - ?b} * ?x", 2),
+    "plus-plus": ("?a:const + (?b:const + ?x) -> {?a + ?b} + ?x", (6, 8)),
+    "times-times": ("?a:const * (?b:const * ?x) -> {?a * ?b} * ?x", (1, 4)),
+    "coefficient-plus-one": ("?a:const * ?x + ?x -> {?a + 1} * ?x", (0, 1)),
+    "one-plus-coefficient": ("?x + ?a:const * ?x -> {1 + ?a} * ?x", (1, 4)),
+    "coefficients-plus": ("?a:const * ?x + ?b:const * ?x -> {?a + ?b} * ?x", (27, 32)),
+    "coefficient-minus-one": ("?a:const * ?x - ?x -> {?a - 1} * ?x", (1, 2)),
+    "one-minus-coefficient": ("?x - ?a:const * ?x -> {1 - ?a} * ?x", (1, 3)),
+    "coefficients-minus": ("?a:const * ?x - ?b:const * ?x -> {?a - ?b} * ?x", (2, 7)),
 }
 
 
 @pytest.mark.parametrize("name", sorted(OLD_RULES))
 def test_assert_sound_finds_the_old_coefficient_rules_unsound_at_the_overflow_edge(name: str) -> None:
-    text, seed = OLD_RULES[name]
-    with pytest.raises(Unsound, match=r"the rewritten fails: .*not finite") as caught:
-        assert_sound(parse_rule(f"{name}: {text}"), max_examples=150, seed=seed)
-    assert f"{name} rewrote" in str(caught.value)
+    text, seeds = OLD_RULES[name]
+    found = []
+    for seed in seeds:
+        try:
+            assert_sound(parse_rule(f"{name}: {text}"), max_examples=150, seed=seed)
+        except Unsound as unsound:
+            found.append(str(unsound))
+            break
+    assert found, f"assert_sound passed {name} with seeds {seeds}"
+    assert f"{name} rewrote" in found[0] and "the rewritten fails" in found[0] and "not finite" in found[0]
 
 
 def _old(name: str) -> Rule:

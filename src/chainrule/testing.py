@@ -227,9 +227,12 @@ def assert_sound(
     For random values of the rule's pattern variables and random
     environments: wherever the left side evaluates to a finite number, the
     right side must evaluate to the same number, up to rounding (see
-    ``chainrule.soundness``).  A rule that never applies to a finite
-    example fails too, since nothing was shown.  ``seed`` makes the run
-    repeatable.
+    ``chainrule.soundness``).  Environments visit the float boundaries
+    (``EDGES``), and around each one drawn, the few ulps where a constant the
+    rewrite made takes a sum or product to the overflow edge are probed too
+    (``a * x + x -> (a + 1) * x`` fails just below ``x = max / (a + 1)`` for
+    some ``a``).  A rule that never applies to a finite example fails too,
+    since nothing was shown.  ``seed`` makes the run repeatable.
 
     >>> from chainrule import parse_rule
     >>> assert_sound(parse_rule("?x * 1 -> ?x"), max_examples=20)
