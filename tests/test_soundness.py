@@ -102,16 +102,16 @@ def test_a_folded_constant_equal_to_a_matched_one_still_counts_as_rounded() -> N
 # The overflow edge (issue 13.1): the eight coefficient rules as they were, without side conditions.
 
 # Each with seeds under which a 150-example run finds a counterexample (they are rare: only some
-# constants round the merged form differently right at max); two seeds each, for slack.
+# constants round the merged form differently right at max); a spare seed or two each, for slack.
 OLD_RULES = {
-    "plus-plus": ("?a:const + (?b:const + ?x) -> {?a + ?b} + ?x", (6, 8)),
-    "times-times": ("?a:const * (?b:const * ?x) -> {?a * ?b} * ?x", (1, 4)),
+    "plus-plus": ("?a:const + (?b:const + ?x) -> {?a + ?b} + ?x", (0, 6, 8)),
+    "times-times": ("?a:const * (?b:const * ?x) -> {?a * ?b} * ?x", (1, 2)),
     "coefficient-plus-one": ("?a:const * ?x + ?x -> {?a + 1} * ?x", (0, 1)),
-    "one-plus-coefficient": ("?x + ?a:const * ?x -> {1 + ?a} * ?x", (1, 4)),
-    "coefficients-plus": ("?a:const * ?x + ?b:const * ?x -> {?a + ?b} * ?x", (27, 32)),
-    "coefficient-minus-one": ("?a:const * ?x - ?x -> {?a - 1} * ?x", (1, 2)),
-    "one-minus-coefficient": ("?x - ?a:const * ?x -> {1 - ?a} * ?x", (1, 3)),
-    "coefficients-minus": ("?a:const * ?x - ?b:const * ?x -> {?a - ?b} * ?x", (2, 7)),
+    "one-plus-coefficient": ("?x + ?a:const * ?x -> {1 + ?a} * ?x", (0, 1)),
+    "coefficients-plus": ("?a:const * ?x + ?b:const * ?x -> {?a + ?b} * ?x", (1, 2)),
+    "coefficient-minus-one": ("?a:const * ?x - ?x -> {?a - 1} * ?x", (0, 1)),
+    "one-minus-coefficient": ("?x - ?a:const * ?x -> {1 - ?a} * ?x", (0, 1)),
+    "coefficients-minus": ("?a:const * ?x - ?b:const * ?x -> {?a - ?b} * ?x", (0, 1)),
 }
 
 

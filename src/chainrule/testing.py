@@ -271,13 +271,11 @@ def _assert_rule_sound(rule: Rule, variables: tuple[str, ...], max_examples: int
         assert matched is not None
         if check_rewrite(before, after, env, matched, rule.name):
             checked += 1
-        # The overflow edge is a few ulps wide: probe it around each target rather than hope to draw it.
-        used = {node.name for node in postorder(after) if isinstance(node, Var)}
-        for probe in _probes(
-            {name: env[name] for name in used if name in env}, env, _targets(rule, bindings)
-        ):
-            if _fails(after, probe) and not _fails(before, probe):
-                check_rewrite(before, after, probe, matched, rule.name)  # raises Unsound
+        # The overflow edge is a few ulps wide: probe it around each target rather than hope to draw
+        # it, in this instance and in the same one with its general subexpressions taken as a plain
+        # variable (whose value then reaches the rule's own operations unchanged).
+        for instance in (bindings, _plain(rule, bindings, variables)):
+            _probe_edges(rule, instance, env)
 
     run = rewrite_keeps_value if seed is None else hypothesis.seed(seed)(rewrite_keeps_value)
     try:
@@ -290,6 +288,33 @@ def _assert_rule_sound(rule: Rule, variables: tuple[str, ...], max_examples: int
             f"assert_sound: {rule.name} never rewrote an expression that evaluates to a finite number "
             f"in {max_examples} examples, so its soundness was not tested"
         )
+
+
+def _plain(rule: Rule, bindings: dict[str, Expr], variables: tuple[str, ...]) -> dict[str, Expr]:
+    """``bindings`` with each pattern variable that accepts a plain variable bound to the first one."""
+    if not variables:
+        return bindings
+    plain = Var(variables[0])
+    kinds = {name: var.kind for name, var in pattern_vars(rule.lhs).items()}
+    return {
+        name: plain if kinds.get(name) is None or KINDS[kinds[name]](plain) else bound  # type: ignore[index]
+        for name, bound in bindings.items()
+    }
+
+
+def _probe_edges(rule: Rule, bindings: dict[str, Expr], env: dict[str, float]) -> None:
+    """Check the rewrite of this instance at the points near ``env`` where it meets the overflow edge."""
+    before = instantiate(rule.lhs, bindings)
+    after = rule(before)
+    if after is before:
+        return
+    matched = rule.match(before)
+    if matched is None:
+        return
+    used = {node.name for node in postorder(after) if isinstance(node, Var)}
+    for probe in _probes({name: env[name] for name in used if name in env}, env, _targets(rule, bindings)):
+        if _fails(after, probe) and not _fails(before, probe):
+            check_rewrite(before, after, probe, matched, rule.name)  # raises Unsound
 
 
 def _targets(rule: Rule, bindings: dict[str, Expr]) -> list[float]:
