@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from chainrule import cli
 from chainrule.cli import main
 
 Z = "4*x*y + exp(-y)"
@@ -223,3 +226,122 @@ def test_python_m_lab_reports_the_handouts_lab(tmp_path: Path) -> None:
     assert "w12=-2.808800" in done.stdout
     assert "output at x = (1, -1): 0.9534" in done.stdout
     assert "x1    x2  label  output  class" in done.stdout
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bounded work (issue 13.4) and the version, standard input and grad (issue 11)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from chainrule import __version__
+
+    assert run(capsys, "--version") == (0, f"chainrule {__version__}\n", "")
+
+
+def test_python_m_version_and_stdin() -> None:
+    done = python_m("--version")
+    assert done.returncode == 0 and done.stdout.startswith("chainrule ") and done.stdout.count(".") == 2
+    piped = subprocess.run(
+        [sys.executable, "-m", "chainrule", "diff", "-", "x"],
+        input=Z + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (piped.returncode, piped.stdout, piped.stderr) == (0, "(4 * y)\n", "")
+
+
+def test_dash_reads_the_expression_from_standard_input(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("  4*x*y\n"))
+    assert run(capsys, "eval", "-", "x=2", "y=3") == (0, "24.0\n", "")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert_bad_input(*run(capsys, "show", "-"), "empty expression")
+
+
+def test_standard_input_is_read_with_a_bound(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    endless = io.StringIO("x+" * cli.MAX_EXPR_CHARS + "x")
+    monkeypatch.setattr(sys, "stdin", endless)
+    assert_bad_input(*run(capsys, "show", "-"), "standard input", "longer than")
+    assert endless.tell() <= cli.MAX_EXPR_CHARS + 1  # it stopped reading
+
+
+def test_a_long_expression_argument_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert_bad_input(*run(capsys, "simplify", "x+" * cli.MAX_EXPR_CHARS + "x"), "characters long")
+
+
+def test_grad_prints_every_partial(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "grad", Z, "x", "y", "q")
+    assert (status, err) == (0, "")
+    assert out.splitlines() == ["d/dx = (4 * y)", "d/dy = ((4 * x) - exp((-1 * y)))", "d/dq = 0"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["grad", Z, "x", "x"], "given twice"),
+        (["grad", Z, "not a name"], "not a variable name"),
+        (["grad", Z], "VAR"),
+        (["grad", "x +", "x"], "position"),
+    ],
+)
+def test_grad_bad_input(capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str) -> None:
+    assert_bad_input(*run(capsys, *argv), fragment)
+
+
+def test_rules_from_a_device_is_refused_without_reading(capsys: pytest.CaptureFixture[str]) -> None:
+    assert_bad_input(*run(capsys, "simplify", "x", "--rules", "/dev/zero"), "/dev/zero", "not a regular file")
+
+
+def test_rules_from_a_fifo_with_no_writer_does_not_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "rules"
+    os.mkfifo(fifo)
+    done = python_m("simplify", "x", "--rules", str(fifo))  # python_m's timeout fails a hang
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "not a regular file" in done.stderr
+
+
+def test_a_rules_file_too_large_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    big = tmp_path / "big.rules"
+    big.write_text("# padding\n" * (cli.MAX_RULES_BYTES // 10 + 1))
+    assert_bad_input(*run(capsys, "simplify", "x", "--rules", str(big)), "big.rules", "bytes, more than")
+
+
+def test_explain_output_is_bounded_with_an_elision_marker(capsys: pytest.CaptureFixture[str]) -> None:
+    terms = "+".join(f"x{i}*1" for i in range(3 * cli.MAX_EXPLAIN_STEPS))
+    status, out, err = run(capsys, "simplify", terms, "--explain")
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert len(lines) == cli.MAX_EXPLAIN_STEPS + 4
+    assert "more steps elided" in lines[-3]
+    assert all(len(line) <= cli.MAX_LINE_CHARS + 100 for line in lines)
+    assert lines[0].endswith("characters]")  # the start is cut too
+    assert lines[-1] == "(fixed point: no rule applies)"
+    assert run(capsys, "simplify", terms)[1].strip().startswith(lines[-2][2:].split("…")[0])
+
+
+def test_a_short_explain_is_the_library_s_text(capsys: pytest.CaptureFixture[str]) -> None:
+    from chainrule import explain, parse
+
+    status, out, _ = run(capsys, "simplify", "1 * (x + 0)", "--explain")
+    assert status == 0 and out == str(explain(parse("1 * (x + 0)"))) + "\n"
+
+
+def test_an_output_too_long_to_print_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "MAX_OUTPUT_CHARS", 50)
+    assert_bad_input(*run(capsys, "diff", "exp(exp(exp(exp(x))))", "x"), "more than 50 characters")
+
+
+def test_explain_prints_fewer_steps_of_a_large_expression(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "MAX_EXPLAIN_WORK", 1_000)
+    terms = "+".join(f"x{i}*1" for i in range(100))  # about 300 distinct nodes: 3 steps shown
+    status, out, _ = run(capsys, "simplify", terms, "--explain")
+    lines = out.splitlines()
+    assert status == 0 and len(lines) == 3 + 4
+    assert lines[-3] == "… [97 more steps elided; the result:]"

@@ -201,3 +201,40 @@ def test_a_rule_built_directly_may_not_give_one_name_two_kinds() -> None:
     lhs = Exp(Exp(Sum(PatternVar("a", "const"), PatternVar("a"))))
     with pytest.raises(RuleError, match=r"\?a is declared as const and as any"):
         Rule("mixed", lhs, Const(0))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading rule files: lines end at \n only (issue 13.9), long literals name file and line (13.6)
+
+
+def test_rule_files_split_only_at_newlines(tmp_path: Path) -> None:
+    text = (
+        "\ufeff# a byte-order mark, then odd line breaks inside comments\n"
+        "one: 0 + ?x -> ?x   # a form feed \x0c, a next-line \x85 and a line separator \u2028 stay here\r\n"
+        "two: ?x * 1 -> ?x\n"
+    )
+    path = tmp_path / "odd.rules"
+    path.write_bytes(text.encode("utf-8"))
+    rules = load_rules(path)
+    assert [(rule.name, rule.line) for rule in rules] == [("one", 2), ("two", 3)]
+
+
+def test_a_bad_rule_after_an_odd_break_has_its_true_line_number(tmp_path: Path) -> None:
+    path = tmp_path / "bad.rules"
+    path.write_text("# \x0c\u2028 comment\nok: 0 + ?x -> ?x\nbroken: ?x +\n", encoding="utf-8")
+    with pytest.raises(RuleError, match=r"bad\.rules:3: "):
+        load_rules(path)
+
+
+def test_a_too_long_literal_in_a_rule_file_is_a_rule_error_with_file_and_line(tmp_path: Path) -> None:
+    from chainrule.nodes import MAX_INT_DIGITS
+
+    path = tmp_path / "long.rules"
+    path.write_text(
+        "ok: 0 + ?x -> ?x\nlong: ?x * " + "9" * (MAX_INT_DIGITS + 1) + " -> ?x\n", encoding="utf-8"
+    )
+    with pytest.raises(RuleError, match=r"long\.rules:2: .*too long"):
+        load_rules(path)
+    path.write_text("tiny: ?x * 1e-400 -> ?x\n", encoding="utf-8")
+    with pytest.raises(RuleError, match=r"long\.rules:1: .*underflows"):
+        load_rules(path)

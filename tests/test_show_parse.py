@@ -125,3 +125,46 @@ def test_characters_that_are_word_but_not_identifier_characters(text: str, posit
     with pytest.raises(ParseError) as info:
         parse(text)
     assert info.value.position == position
+
+
+# ---------------------------------------------------------------------------------------------------
+# Number literals at their limits (issue 13.6 and the minor findings)
+
+
+def test_the_longest_integer_literal_parses_and_one_more_digit_is_a_parse_error() -> None:
+    from chainrule.nodes import MAX_INT_DIGITS
+
+    for digits in (MAX_INT_DIGITS - 2, MAX_INT_DIGITS):
+        value = parse("9" * digits)
+        assert isinstance(value, Const) and value.value == 10**digits - 1
+        assert parse(show(value)) is value
+    with pytest.raises(ParseError, match="too long") as caught:
+        parse("1 + " + "9" * (MAX_INT_DIGITS + 1))
+    assert caught.value.position == 4
+    with pytest.raises(ValueError, match="digits"):
+        Const(10**MAX_INT_DIGITS)
+    assert Const(-(10**MAX_INT_DIGITS) + 1).value < 0
+
+
+def test_the_issues_4298_digits_are_a_constant_not_a_value_error() -> None:
+    assert parse("9" * 4298) == Const(10**4298 - 1)
+
+
+@pytest.mark.parametrize("text", ["٣ + ٤.٥", "x + ٣", "1٣", "²"])
+def test_non_ascii_digits_are_rejected(text: str) -> None:
+    with pytest.raises(ParseError, match="unexpected character"):
+        parse(text)
+
+
+@pytest.mark.parametrize(("text", "position"), [("1e-400", 0), ("x * 2e-324", 4), ("-1E-999", 0)])
+def test_a_nonzero_literal_that_underflows_to_zero_is_a_parse_error(text: str, position: int) -> None:
+    with pytest.raises(ParseError, match=r"underflows to 0\.0") as caught:
+        parse(text)
+    assert caught.value.position == position
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("0e-400", 0.0), ("0.000e5", 0.0), ("5e-324", 5e-324), ("3e-324", 5e-324)]
+)
+def test_zero_and_subnormal_literals_are_kept(text: str, value: float) -> None:
+    assert parse(text) == Const(value)

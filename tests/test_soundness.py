@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import pytest
+from hypothesis import given, settings
 
-from chainrule import DEFAULT_RULES, Rule, Var, parse, parse_rule
+from chainrule import DEFAULT_RULES, EvaluationError, Rule, Var, evaluate, parse, parse_rule, show, simplify
 from chainrule.bounds import bounds
 from chainrule.soundness import Unsound, check_rewrite, rounding_bound
-from chainrule.testing import assert_sound
+from chainrule.testing import EDGES, assert_sound, environments
 
 
 @pytest.mark.parametrize("rule", DEFAULT_RULES, ids=lambda rule: rule.name)
@@ -94,3 +96,125 @@ def test_a_folded_constant_equal_to_a_matched_one_still_counts_as_rounded() -> N
     # 1 + (1e308 + x) -> (1 + 1e308) + x folds to the very Const(1e308) that ?b matched.
     rule = next(r for r in DEFAULT_RULES if r.name == "plus-plus")
     assert_sound(rule, max_examples=150, seed=69)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The overflow edge (issue 13.1): the eight coefficient rules as they were, without side conditions.
+
+# Each with seeds under which a 150-example run finds a counterexample (they are rare: only some
+# constants round the merged form differently right at max); a spare seed or two each, for slack.
+OLD_RULES = {
+    "plus-plus": ("?a:const + (?b:const + ?x) -> {?a + ?b} + ?x", (0, 6, 8)),
+    "times-times": ("?a:const * (?b:const * ?x) -> {?a * ?b} * ?x", (1, 2)),
+    "coefficient-plus-one": ("?a:const * ?x + ?x -> {?a + 1} * ?x", (0, 1)),
+    "one-plus-coefficient": ("?x + ?a:const * ?x -> {1 + ?a} * ?x", (0, 1)),
+    "coefficients-plus": ("?a:const * ?x + ?b:const * ?x -> {?a + ?b} * ?x", (1, 2)),
+    "coefficient-minus-one": ("?a:const * ?x - ?x -> {?a - 1} * ?x", (0, 1)),
+    "one-minus-coefficient": ("?x - ?a:const * ?x -> {1 - ?a} * ?x", (0, 1)),
+    "coefficients-minus": ("?a:const * ?x - ?b:const * ?x -> {?a - ?b} * ?x", (0, 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OLD_RULES))
+def test_assert_sound_finds_the_old_coefficient_rules_unsound_at_the_overflow_edge(name: str) -> None:
+    text, seeds = OLD_RULES[name]
+    found = []
+    for seed in seeds:
+        try:
+            assert_sound(parse_rule(f"{name}: {text}"), max_examples=150, seed=seed)
+        except Unsound as unsound:
+            found.append(str(unsound))
+            break
+    assert found, f"assert_sound passed {name} with seeds {seeds}"
+    assert f"{name} rewrote" in found[0] and "the rewritten fails" in found[0] and "not finite" in found[0]
+
+
+def _old(name: str) -> Rule:
+    return parse_rule(f"{name}: {OLD_RULES[name][0]}")
+
+
+def test_the_issues_reproductions_fail_the_old_rules_and_pass_the_new() -> None:
+    top = sys.float_info.max
+    x = Var("x")
+    cases = [
+        ("plus-plus", 2.0**971 + (-(2.0**970) + x), top),
+        ("coefficient-plus-one", 0.6861593835694694 * x + x, 1.066146624322511e308),
+    ]
+    for name, before, value in cases:
+        old = _old(name)
+        after = old(before)
+        assert after is not before
+        with pytest.raises(Unsound, match="rewritten fails"):
+            check_rewrite(before, after, {"x": value}, old.match(before) or {}, name)
+        # The default table keeps the value: simplify leaves these alone (or rewrites soundly).
+        assert evaluate(simplify(before), {"x": value}) == evaluate(before, {"x": value})
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("3 * (5 * x)", sys.float_info.max / 15),
+        ("5 * x + x", 2.9961552247705263e307),
+        ("x + 5 * x", 2.9961552247705263e307),
+        ("2 * x + 3 * x", sys.float_info.max / 5),
+        ("-5 * x - x", -2.9961552247705263e307),
+        ("x - -5 * x", 2.9961552247705263e307),
+        ("1.5 * x - -2.5 * x", sys.float_info.max / 4),
+    ],
+)
+def test_simplify_keeps_finite_values_finite_at_the_overflow_edge(text: str, value: float) -> None:
+    before = parse(text)
+    for step in range(-3, 4):
+        point = value
+        for _ in range(abs(step)):
+            point = math.nextafter(point, math.inf if step > 0 else -math.inf)
+        try:
+            original = evaluate(before, {"x": point})
+        except EvaluationError:
+            continue
+        assert math.isclose(evaluate(simplify(before), {"x": point}), original, rel_tol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("-1 * (2 * x)", "(-2 * x)"),  # |a| <= 1
+        ("4 * (0.25 * x)", "x"),  # |a * b| <= 1
+        ("x - 3 * x", "(-2 * x)"),  # 1 - a with a >= 0
+        ("3 * x - x", "(2 * x)"),
+        ("-3 * x + x", "(-2 * x)"),
+        ("2 * x - 3 * x", "(-1 * x)"),
+        ("1 + (2 + x)", "(3 + x)"),
+    ],
+)
+def test_the_conditioned_merges_still_apply_where_they_cannot_overflow(text: str, expected: str) -> None:
+    assert show(simplify(parse(text))) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("2 * (3 * x)", "(2 * (3 * x))"),
+        ("2 * x + x", "((2 * x) + x)"),
+        ("x * 2 + 3 * x", "((2 * x) + (3 * x))"),
+        ("1e300 + (1e300 + x)", "(1e+300 + (1e+300 + x))"),
+    ],
+)
+def test_a_merge_that_could_overflow_is_left_alone(text: str, kept: str) -> None:
+    assert show(simplify(parse(text))) == kept
+
+
+def test_environments_visit_the_float_boundaries() -> None:
+    seen: set[float] = set()
+
+    @settings(max_examples=300, database=None, derandomize=True)
+    @given(environments(("x",), edges=True, targets=[1e300]))
+    def collect(env: dict[str, float]) -> None:
+        seen.add(env["x"])
+
+    collect()
+    top = sys.float_info.max
+    assert {top, -top, 5e-324, sys.float_info.min} <= seen
+    assert any(abs(v - 1e300) <= 1e285 for v in seen)
+    assert 0.0 in seen
+    assert set(EDGES) >= {top, -top, 0.0, -0.0, 2.0**-1074, math.nextafter(1.0, 2.0)}

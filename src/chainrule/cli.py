@@ -1,8 +1,17 @@
-"""The command line: ``chainrule show|eval|diff|simplify|lab`` (also ``python -m chainrule``).
+"""The command line: ``chainrule show|eval|diff|grad|simplify|lab`` (also ``python -m chainrule``).
 
 Bad input of any kind ends with exit status 2 and one line on stderr,
 ``chainrule: error: ...``, never a traceback: argparse's usage errors are
 folded into that one line too.
+
+Work is bounded by the input: an expression (argument or ``-`` for standard
+input) is at most ``MAX_EXPR_CHARS`` characters, a ``--rules`` file at most
+``MAX_RULES_BYTES`` bytes and a regular file (a FIFO, a device or a socket is
+refused without opening it, so ``--rules /dev/zero`` or a FIFO with no writer
+cannot make it hang), printed text at most ``MAX_OUTPUT_CHARS`` characters,
+and ``--explain`` prints at most ``MAX_EXPLAIN_STEPS`` steps (fewer for a large
+expression: ``MAX_EXPLAIN_WORK``) of at most ``MAX_LINE_CHARS`` characters each,
+eliding the rest with a marker.
 """
 
 from __future__ import annotations
@@ -10,24 +19,42 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import stat
 import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
+from . import __version__
 from .diff import as_var, diff
 from .errors import ChainruleError
 from .evaluate import evaluate
+from .grad import grad
 from .nodes import Expr
 from .parse import parse
 from .printers import to_dot, to_latex
 from .rules import DEFAULT_RULES, Rule, load_rules
 from .show import show
-from .simplify import explain, simplify
+from .simplify import Explanation, explain, simplify
+from .traverse import count_nodes
 
 __all__ = ["main"]
 
 #: Exit status for bad input (argparse's own convention).
 BAD_INPUT = 2
+
+#: Longest expression accepted, as an argument or on standard input (``-``).
+MAX_EXPR_CHARS = 100_000
+#: Largest ``--rules`` file read.
+MAX_RULES_BYTES = 1_000_000
+#: Longest text printed for one result (a derivative's text can be far longer than its DAG).
+MAX_OUTPUT_CHARS = 10_000_000
+#: ``--explain`` prints this many steps, then an elision marker and the result.
+MAX_EXPLAIN_STEPS = 100
+#: ``--explain`` cuts each expression's text after this many characters.
+MAX_LINE_CHARS = 2_000
+#: Each step ``--explain`` prints rebuilds the whole expression (a pass over its distinct nodes), so
+#: it prints only as many as keep the passes' total under this many nodes (at least one).
+MAX_EXPLAIN_WORK = 300_000
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
@@ -70,44 +97,120 @@ def _environment(assignments: Sequence[str]) -> dict[str, int | float]:
     return env
 
 
+def _expression(text: str) -> Expr:
+    """The expression an EXPR argument gives: its text, or standard input's for ``-``; bounded."""
+    if text == "-":
+        text = sys.stdin.read(MAX_EXPR_CHARS + 1)
+        if len(text) > MAX_EXPR_CHARS:
+            raise _InputError(
+                f"the expression on standard input is longer than {MAX_EXPR_CHARS:,} characters"
+            )
+        text = text.strip()
+    elif len(text) > MAX_EXPR_CHARS:
+        raise _InputError(f"the expression is {len(text):,} characters long, more than {MAX_EXPR_CHARS:,}")
+    return parse(text)
+
+
+def _text(expr: Expr) -> str:
+    """``show(expr)``, or a one-line error when it would be too long to print."""
+    text = show(expr, limit=MAX_OUTPUT_CHARS + 1)
+    if len(text) > MAX_OUTPUT_CHARS:
+        raise _InputError(f"the result is more than {MAX_OUTPUT_CHARS:,} characters long; not printed")
+    return text
+
+
 def _show(options: argparse.Namespace, out: TextIO) -> None:
-    expr = parse(options.expr)
+    expr = _expression(options.expr)
     if options.latex:
         print(to_latex(expr), file=out)
     elif options.dot:
         out.write(to_dot(expr))
     else:
-        print(show(expr), file=out)
+        print(_text(expr), file=out)
 
 
 def _eval(options: argparse.Namespace, out: TextIO) -> None:
-    expr = parse(options.expr)
+    expr = _expression(options.expr)
     print(repr(evaluate(expr, _environment(options.assignments))), file=out)
 
 
 def _rules(files: Sequence[str] | None) -> tuple[Rule, ...]:
     rules = DEFAULT_RULES
     for path in files or ():
+        _check_rules_file(path)
         rules += load_rules(path)
     return rules
 
 
+def _check_rules_file(path: str) -> None:
+    """Refuse what is not a regular file of bounded size, before opening it (opening a FIFO with no
+    writer blocks; /dev/zero never ends)."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise _InputError(f"{path}: cannot read the rule file ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise _InputError(f"{path}: not a regular file (a rule file must be a file, not a pipe or device)")
+    if info.st_size > MAX_RULES_BYTES:
+        raise _InputError(f"{path}: the rule file is {info.st_size:,} bytes, more than {MAX_RULES_BYTES:,}")
+
+
 def _diff(options: argparse.Namespace, out: TextIO) -> None:
-    expr = parse(options.expr)
+    expr = _expression(options.expr)
     derivative = diff(expr, as_var(options.var))
     if not options.raw:
         derivative = simplify(derivative)
-    print(show(derivative), file=out)
+    print(_text(derivative), file=out)
+
+
+def _grad(options: argparse.Namespace, out: TextIO) -> None:
+    expr = _expression(options.expr)
+    names: list[str] = options.vars
+    for name in names:
+        if not name.isidentifier():
+            raise _InputError(f"{name!r} is not a variable name")
+        if names.count(name) > 1:
+            raise _InputError(f"variable {name} is given twice")
+    partials = grad(expr, names)
+    for name in names:
+        print(f"d/d{name} = {_text(simplify(partials[name]))}", file=out)
 
 
 def _simplify(options: argparse.Namespace, out: TextIO) -> None:
-    expr = parse(options.expr)
+    expr = _expression(options.expr)
     rules = _rules(options.rules)
     if options.explain:
-        print(str(explain(expr, rules)), file=out)
+        for line in _explain_lines(explain(expr, rules)):
+            print(line, file=out)
     else:
         result: Expr = simplify(expr, rules)
-        print(show(result), file=out)
+        print(_text(result), file=out)
+
+
+def _clipped(expr: Expr) -> str:
+    text = show(expr, limit=MAX_LINE_CHARS + 1)
+    if len(text) > MAX_LINE_CHARS:
+        return text[:MAX_LINE_CHARS] + f"… [cut at {MAX_LINE_CHARS:,} characters]"
+    return text
+
+
+def _explain_lines(explanation: Explanation) -> list[str]:
+    """``str(explanation)``'s lines, bounded: the first ``MAX_EXPLAIN_STEPS`` steps (fewer for a large
+    expression, see ``MAX_EXPLAIN_WORK``), each expression cut at ``MAX_LINE_CHARS`` characters, then
+    a marker saying how many steps were left out and the result."""
+    lines = [f"  {_clipped(explanation.start)}"]
+    steps = explanation.steps
+    size = count_nodes(explanation.start, limit=MAX_EXPLAIN_WORK)
+    shown = max(1, min(MAX_EXPLAIN_STEPS, MAX_EXPLAIN_WORK // size))
+    for step in steps[:shown]:
+        label = f"{step.rule}, as before" if step.again else step.rule
+        lines.append(f"= {_clipped(step.after)}    [{label}]")
+    if len(steps) > shown:
+        lines.append(f"… [{len(steps) - shown:,} more steps elided; the result:]")
+        lines.append(f"= {_clipped(explanation.result)}")
+    note = f": {explanation.note}" if explanation.note else ""
+    lines.append(f"({explanation.stopped}{note})")
+    return lines
 
 
 def _lab(options: argparse.Namespace, out: TextIO) -> None:
@@ -134,8 +237,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="chainrule",
         description="Print, evaluate, differentiate and simplify scalar expressions; run the lab.",
         epilog="Expressions use + - * / ( ) exp log tanh, e.g. '4*x*y + exp(-y)'. "
-        "Put an expression that starts with '-' after '--'.",
+        "Put an expression that starts with '-' after '--'; EXPR '-' reads it from standard input.",
     )
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     show_command = commands.add_parser("show", help="print an expression fully parenthesised")
@@ -155,6 +259,11 @@ def _parser() -> argparse.ArgumentParser:
     diff_command.add_argument("var", metavar="VAR")
     diff_command.add_argument("--raw", action="store_true", help="the lab's raw derivative, unsimplified")
     diff_command.set_defaults(run=_diff)
+
+    grad_command = commands.add_parser("grad", help="every partial derivative, simplified: d/dVAR = ...")
+    grad_command.add_argument("expr", metavar="EXPR")
+    grad_command.add_argument("vars", metavar="VAR", nargs="+")
+    grad_command.set_defaults(run=_grad)
 
     simplify_command = commands.add_parser("simplify", help="rewrite to a fixed point of the rule table")
     simplify_command.add_argument("expr", metavar="EXPR")
@@ -189,10 +298,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else BAD_INPUT
     try:
         options.run(options, sys.stdout)
-    except (_InputError, ChainruleError, ValueError, OSError, NotImplementedError) as error:
+    except (_InputError, ChainruleError, ValueError, OSError, NotImplementedError, MemoryError) as error:
         if isinstance(error, BrokenPipeError):
             return _broken_pipe()
-        print(f"chainrule: error: {_one_line(error)}", file=sys.stderr)
+        message = "out of memory" if isinstance(error, MemoryError) else _one_line(error)
+        print(f"chainrule: error: {message}", file=sys.stderr)
         return BAD_INPUT
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)

@@ -55,6 +55,9 @@ def evaluate(expr: Expr, env: Mapping[str, Any] | None = None) -> float:
     if not isinstance(expr, Expr):
         raise TypeError(f"evaluate expects an expression, got {type(expr).__name__}")
     env = {} if env is None else env
+    if type(env) is not dict and not isinstance(env, Mapping):
+        # A list or a string would otherwise report its first name as unbound, which misleads.
+        raise TypeError(f"evaluate expects env to be a mapping of names to numbers, got {type(env).__name__}")
 
     def variable(node: Var) -> float:
         name = node.name

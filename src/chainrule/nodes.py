@@ -37,8 +37,11 @@ __all__ = [
     "operators",
 ]
 
-#: Longest integer accepted as a constant: beyond this Python cannot print it.
+#: Longest integer accepted as a constant, in decimal digits: beyond this Python cannot print it.
+#: The parser's limit on a literal's length is this same number.
 MAX_INT_DIGITS = 4300
+_INT_LIMIT = 10**MAX_INT_DIGITS  # the smallest integer with more digits
+_SAFE_BITS = _INT_LIMIT.bit_length() - 1  # an int this short has at most MAX_INT_DIGITS digits
 
 
 #: Binding strength of a function call or a leaf in infix text (tighter than any operator).
@@ -417,12 +420,12 @@ def _check_value(value: object) -> int | float:
         if math.isfinite(value):  # type: ignore[arg-type]
             return value  # type: ignore[return-value]
         raise ValueError(f"Const value must be finite, got {value!r}")
-    if kind is int and value.bit_length() <= MAX_INT_DIGITS * 3.32:  # type: ignore[attr-defined]
+    if kind is int and value.bit_length() <= _SAFE_BITS:  # type: ignore[attr-defined]
         return value  # type: ignore[return-value]
     if _is_bool(value):
         raise TypeError(f"Const value must be an int or float, not a boolean: {value!r}")
     if isinstance(value, int):
-        if value.bit_length() > MAX_INT_DIGITS * 3.32:
+        if not -_INT_LIMIT < value < _INT_LIMIT:
             raise ValueError(f"Const value is an integer of more than {MAX_INT_DIGITS} digits")
         return int(value)
     if isinstance(value, numbers.Integral):

@@ -50,18 +50,20 @@ _UNARY_PRECEDENCE = 3
 #: Builds the node for a pattern variable ``?name`` or ``?name:kind`` (rules only).
 PatternFactory = Callable[[str, "str | None", int], Expr]
 
+# Leading whitespace is skipped by the same match that finds the token (half the matches on spaced text).
 _TOKEN = re.compile(
     r"""
-    (?P<space>\s+)
-  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+    \s*(?:
+    (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<name>[^\W\d]\w*)
   | (?P<pattern>\?[^\W\d]\w*(?::[^\W\d]\w*)?)
   | (?P<op>[-+*/])
   | (?P<lparen>\()
   | (?P<rparen>\))
-    """,
+    )""",
     re.VERBOSE,
 )
+_SPACE = re.compile(r"\s*")
 
 
 class Token(NamedTuple):
@@ -90,15 +92,18 @@ def tokenize(text: str) -> Iterator[Token]:
     while position < length:
         found = _TOKEN.match(text, position)
         if found is None:
+            position = _SPACE.match(text, position).end()  # type: ignore[union-attr]
+            if position == length:
+                break
             if not text[position].isidentifier():
                 raise _error(f"unexpected character {text[position]!r}", position, text)
-            kind, end = "name", position + 1  # a start character the regex's \w does not know
+            kind, start, end = "name", position, position + 1  # a start character \w does not know
         else:
-            kind, end = found.lastgroup or "", found.end()
+            kind = found.lastgroup or ""
+            start, end = found.start(kind), found.end()
         if kind == "name":
-            end = _name_end(text, position, end)
-        if kind != "space":
-            yield Token(kind, text[position:end], position)
+            end = _name_end(text, start, end)
+        yield Token(kind, text[start:end], start)
         position = end
     yield Token("end", "", length)
 
@@ -120,15 +125,23 @@ def _name_end(text: str, start: int, end: int) -> int:
 
 
 def _number(token: Token, text: str, negative: bool, start: int) -> Const:
+    """The literal's constant.  Rejected, at the literal's position: more than ``MAX_INT_DIGITS``
+    characters (the same limit ``Const`` puts on an integer's digits, so every literal the parser
+    accepts makes a constant), a float beyond the float range, and a nonzero literal that underflows
+    to zero (``1e-400`` would silently be 0.0; a subnormal such as ``5e-324`` is kept)."""
     literal = token.text
     if len(literal) > MAX_INT_DIGITS:
-        raise _error(f"number literal of {len(literal)} characters is too long", start, text)
-    if re.fullmatch(r"\d+", literal):
+        raise _error(
+            f"number literal of {len(literal)} characters is too long (at most {MAX_INT_DIGITS})", start, text
+        )
+    if literal.isdigit():
         value: int | float = int(literal)
     else:
         value = float(literal)
         if not math.isfinite(value):
             raise _error(f"number {literal!r} is out of range", start, text)
+        if value == 0 and any(digit in "123456789" for digit in literal.lower().partition("e")[0]):
+            raise _error(f"number {literal!r} is too small: it underflows to 0.0", start, text)
     return Const(-value if negative else value)
 
 

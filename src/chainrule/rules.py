@@ -402,10 +402,17 @@ def _parse_condition(text: str, kinds: dict[str, str | None]) -> Condition:
 # Rule files
 
 
+def _lines(text: str) -> list[str]:
+    """The lines of a rule file: split at \\n (a \\r before it dropped) and nowhere else, so a form
+    feed, \\x85 or \\u2028 in a comment stays in the comment; a UTF-8 byte-order mark is skipped."""
+    text = text.removeprefix("\ufeff")
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def _read_rules(text: str, source: str) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     seen: dict[str, int] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(_lines(text), start=1):
         if not _strip_comment(raw).strip():
             continue
         rule = parse_rule(raw, source=source, line=number)
@@ -423,9 +430,9 @@ def load_rules(path: str | os.PathLike[str] | Traversable) -> tuple[Rule, ...]:
     source = str(path)
     try:
         if isinstance(path, str | os.PathLike):
-            text = Path(path).read_text(encoding="utf-8")
+            text = Path(path).read_text(encoding="utf-8-sig")
         else:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise RuleError(f"{source}: cannot read the rule file ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:

@@ -6,6 +6,8 @@ For users' property tests and ours.  Requires the ``hypothesis`` package
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Callable, Sequence
 
 try:
@@ -17,12 +19,24 @@ except ImportError:  # a plain install: hypothesis is the [testing] extra
         "chainrule.testing needs hypothesis: pip install 'chainrule[testing]' (or hypothesis)"
     ) from None
 
+from .errors import EvaluationError
+from .evaluate import evaluate
 from .nodes import Const, Exp, Expr, Mul, Sum, TanH, Var, operators
 from .patterns import KINDS, pattern_vars
 from .rules import Rule, instantiate
 from .soundness import Unsound, check_rewrite
+from .traverse import postorder
 
-__all__ = ["assert_sound", "constants", "environments", "expressions", "instantiations"]
+__all__ = [
+    "EDGES",
+    "assert_sound",
+    "constants",
+    "environments",
+    "expressions",
+    "instantiations",
+    "near",
+    "overflow_targets",
+]
 
 # Read off the node types' ``op`` records (nodes.py), like the parser's tables.
 _BINARY: dict[str, Callable[[Expr, Expr], Expr]] = {
@@ -91,14 +105,82 @@ def expressions(
     return st.recursive(leaves, extend, max_leaves=max_leaves)
 
 
+#: Where floating point parts from the reals: the largest finite numbers (and half of them), the
+#: smallest normal and subnormal numbers, signed zeros, the neighbours of 1, and the square roots
+#: of the extremes (where a square overflows or underflows).
+EDGES: tuple[float, ...] = tuple(
+    sign * value
+    for value in (
+        sys.float_info.max,
+        sys.float_info.max / 2,
+        math.nextafter(sys.float_info.max, 0.0),
+        sys.float_info.min,
+        5e-324,
+        0.0,
+        1.0,
+        math.nextafter(1.0, 2.0),
+        math.nextafter(1.0, 0.0),
+        math.sqrt(sys.float_info.max),
+        2.0**-537,
+    )
+    for sign in (1.0, -1.0)
+)
+
+#: How many representable steps (ulps) either side of a target ``near`` values stray.
+ULPS = 4
+
+
+def near(targets: Sequence[float], ulps: int = ULPS) -> st.SearchStrategy[float]:
+    """Finite floats within ``ulps`` representable steps of one of ``targets`` (inf and NaN skipped)."""
+    finite = sorted({t for t in targets if math.isfinite(t)})
+    if not finite:
+        return st.nothing()
+
+    def step(target: float, offset: int) -> float:
+        towards = math.inf if offset > 0 else -math.inf
+        for _ in range(abs(offset)):
+            target = math.nextafter(target, towards)
+        return target if math.isfinite(target) else sys.float_info.max * (1 if target > 0 else -1)
+
+    return st.builds(step, st.sampled_from(finite), st.integers(-ulps, ulps))
+
+
+def overflow_targets(constants: Sequence[float]) -> list[float]:
+    """Values of a variable that take a sum or product with one of ``constants`` to the overflow
+    edge: ``±max - c`` and ``±max / c``."""
+    top = sys.float_info.max
+    targets: list[float] = []
+    for c in {float(c) for c in constants}:
+        if math.isfinite(c):
+            targets += [top - c, -top - c] + ([top / c, -top / c] if c else [])
+    return [t for t in targets if math.isfinite(t)]
+
+
 def environments(
-    variables: Sequence[str] = ("x", "y"), min_value: float = -5.0, max_value: float = 5.0
+    variables: Sequence[str] = ("x", "y"),
+    min_value: float = -5.0,
+    max_value: float = 5.0,
+    *,
+    edges: bool = False,
+    targets: Sequence[float] = (),
 ) -> st.SearchStrategy[dict[str, float]]:
-    """Values for ``variables``: finite floats in [min_value, max_value], small integers favoured."""
-    value = st.one_of(
+    """Values for ``variables``: finite floats in [min_value, max_value], small integers favoured.
+
+    ``edges=True`` also draws the float boundaries (``EDGES``: ±max, the smallest normal and
+    subnormal, ±0, the neighbours of 1), and ``targets`` adds values within a few ulps of the
+    given numbers (``overflow_targets`` makes ones where sums and products overflow), which
+    is where rewrites that are exact in the reals break in floating point.
+    """
+    ordinary = st.one_of(
         st.integers(int(min_value), int(max_value)).map(float),
         st.floats(min_value, max_value, allow_nan=False, allow_infinity=False),
     )
+    choices = [ordinary]
+    if edges:
+        choices.append(st.sampled_from(EDGES))
+    if any(math.isfinite(t) for t in targets):
+        choices += [near(targets), near(targets)]
+    value = st.one_of(choices) if len(choices) > 1 else ordinary
     return st.fixed_dictionaries({name: value for name in variables})
 
 
@@ -120,6 +202,10 @@ def _of_kind(kind: str | None, variables: Sequence[str]) -> st.SearchStrategy[Ex
         st.sampled_from(
             [Const(v) for v in (1e308, -1e308, 1e300, -1e300, 1e-300, 1e200, 1e-200, 1e154, 5e-324)]
         ),
+        # The ulp of max and half of it (a sum that lands on max's rounding boundary), and integers
+        # a float cannot hold (a fold computes them exactly, evaluation rounds them first).
+        st.sampled_from([Const(v) for v in (2.0**971, -(2.0**971), 2.0**970, -(2.0**970))]),
+        st.sampled_from([Const(v) for v in (2**53 + 1, -(2**53) - 1, 3 * 2**53 + 1, 10**17 + 1)]),
         st.floats(allow_nan=False, allow_infinity=False).map(Const),
     )
     if kind == "const":
@@ -129,7 +215,8 @@ def _of_kind(kind: str | None, variables: Sequence[str]) -> st.SearchStrategy[Ex
         return names
     general = expressions(variables, max_leaves=6)
     signed = st.builds(_signed, general, st.booleans(), st.integers(1, 3))
-    anything = st.one_of(general, signed, numbers, names)
+    # Plain variables often: a value at the float boundary then reaches the rule's operations as it is.
+    anything = st.one_of(names, general, signed, numbers, names)
     if kind is None:
         return anything
     accepts = KINDS[kind]
@@ -159,9 +246,12 @@ def assert_sound(
     For random values of the rule's pattern variables and random
     environments: wherever the left side evaluates to a finite number, the
     right side must evaluate to the same number, up to rounding (see
-    ``chainrule.soundness``).  A rule that never applies to a finite
-    example fails too, since nothing was shown.  ``seed`` makes the run
-    repeatable.
+    ``chainrule.soundness``).  Environments visit the float boundaries
+    (``EDGES``), and around each one drawn, the few ulps where a constant the
+    rewrite made takes a sum or product to the overflow edge are probed too
+    (``a * x + x -> (a + 1) * x`` fails just below ``x = max / (a + 1)`` for
+    some ``a``).  A rule that never applies to a finite example fails too,
+    since nothing was shown.  ``seed`` makes the run repeatable.
 
     >>> from chainrule import parse_rule
     >>> assert_sound(parse_rule("?x * 1 -> ?x"), max_examples=20)
@@ -175,7 +265,12 @@ def assert_sound(
 
 def _assert_rule_sound(rule: Rule, variables: tuple[str, ...], max_examples: int, seed: int | None) -> None:
     checked = 0
-    places = st.one_of(environments(variables), environments(variables, -1e4, 1e4))
+
+    # Ordinary values, wide ones, and the float boundaries; the few ulps where this instance's sums
+    # and products meet max are probed around each drawn point below (not drawn: too narrow to hit).
+    places = st.one_of(
+        environments(variables), environments(variables, -1e4, 1e4), environments(variables, edges=True)
+    )
 
     @settings(
         max_examples=max_examples,
@@ -195,6 +290,11 @@ def _assert_rule_sound(rule: Rule, variables: tuple[str, ...], max_examples: int
         assert matched is not None
         if check_rewrite(before, after, env, matched, rule.name):
             checked += 1
+        # The overflow edge is a few ulps wide: probe it around each target rather than hope to draw
+        # it, in this instance and in the same one with its general subexpressions taken as a plain
+        # variable (whose value then reaches the rule's own operations unchanged).
+        for instance in (bindings, _plain(rule, bindings, variables)):
+            _probe_edges(rule, instance, env)
 
     run = rewrite_keeps_value if seed is None else hypothesis.seed(seed)(rewrite_keeps_value)
     try:
@@ -207,3 +307,66 @@ def _assert_rule_sound(rule: Rule, variables: tuple[str, ...], max_examples: int
             f"assert_sound: {rule.name} never rewrote an expression that evaluates to a finite number "
             f"in {max_examples} examples, so its soundness was not tested"
         )
+
+
+def _plain(rule: Rule, bindings: dict[str, Expr], variables: tuple[str, ...]) -> dict[str, Expr]:
+    """``bindings`` with each pattern variable that accepts a plain variable bound to the first one."""
+    if not variables:
+        return bindings
+    plain = Var(variables[0])
+    kinds = {name: var.kind for name, var in pattern_vars(rule.lhs).items()}
+    return {
+        name: plain if kinds.get(name) is None or KINDS[kinds[name]](plain) else bound  # type: ignore[index]
+        for name, bound in bindings.items()
+    }
+
+
+def _probe_edges(rule: Rule, bindings: dict[str, Expr], env: dict[str, float]) -> None:
+    """Check the rewrite of this instance at the points near ``env`` where it meets the overflow edge."""
+    before = instantiate(rule.lhs, bindings)
+    after = rule(before)
+    if after is before:
+        return
+    matched = rule.match(before)
+    if matched is None:
+        return
+    used = {node.name for node in postorder(after) if isinstance(node, Var)}
+    for probe in _probes({name: env[name] for name in used if name in env}, env, _targets(rule, bindings)):
+        if _fails(after, probe) and not _fails(before, probe):
+            check_rewrite(before, after, probe, matched, rule.name)  # raises Unsound
+
+
+def _targets(rule: Rule, bindings: dict[str, Expr]) -> list[float]:
+    """Where this instance's rewritten side meets the overflow edge: a constant the rewrite made
+    (a fold) is where the rounding changed, so ``c * x`` and ``c + x`` with x near max / c and
+    max - c are where the two sides can part."""
+    before = instantiate(rule.lhs, bindings)
+    after = rule(before)
+    kept = {n for n in postorder(before) if isinstance(n, Const)}
+    made = [n.value for n in postorder(after) if isinstance(n, Const) and n not in kept]
+    return sorted(set(overflow_targets(made[:4])))
+
+
+def _fails(expr: Expr, env: dict[str, float]) -> bool:
+    try:
+        evaluate(expr, env)
+    except EvaluationError:
+        return True
+    return False
+
+
+def _probes(
+    moved: dict[str, float], env: dict[str, float], targets: list[float], ulps: int = 3
+) -> list[dict[str, float]]:
+    """``env`` with one of the ``moved`` variables moved to within ``ulps`` steps of each target."""
+    probes = []
+    for name in moved:
+        for target in targets:
+            value = target
+            for _ in range(ulps):
+                value = math.nextafter(value, -math.inf)
+            for _ in range(2 * ulps + 1):
+                if math.isfinite(value):
+                    probes.append({**env, name: value})
+                value = math.nextafter(value, math.inf)
+    return probes
