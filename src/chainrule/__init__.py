@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .compile import lambdify
+from .define import define_function
 from .diff import diff, diff_node
 from .dispatch import NAMESPACE
 from .errors import (
@@ -14,8 +15,10 @@ from .errors import (
     UnboundVariableError,
 )
 from .evaluate import evaluate, evaluate_node
+from .functions import Cos, Pow, Sigmoid, Sin, Softplus, Sqrt
 from .grad import adjoint_node, grad
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
+from .optional_rules import POWER_RULES
 from .parse import parse
 from .polynomial import horner
 from .printers import to_dot, to_latex
@@ -47,6 +50,13 @@ __all__ = [
     "Exp",
     "Log",
     "TanH",
+    "Pow",
+    "Sqrt",
+    "Sin",
+    "Cos",
+    "Sigmoid",
+    "Softplus",
+    "define_function",
     "show",
     "parse",
     "evaluate",
@@ -64,6 +74,7 @@ __all__ = [
     "parse_rule",
     "load_rules",
     "DEFAULT_RULES",
+    "POWER_RULES",
     "bottom_up",
     "top_down",
     "chain",

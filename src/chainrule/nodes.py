@@ -258,6 +258,16 @@ class Expr(metaclass=_Interning):
     def __rtruediv__(self, other: object) -> Any:
         return _binary(Div, other, self)
 
+    def __pow__(self, other: object) -> Any:
+        from .functions import Pow
+
+        return _binary(Pow, self, other)
+
+    def __rpow__(self, other: object) -> Any:
+        from .functions import Pow
+
+        return _binary(Pow, other, self)
+
     def __neg__(self) -> Expr:
         return Mul(Const(-1), self)
 

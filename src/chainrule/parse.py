@@ -22,13 +22,23 @@ __all__ = ["parse", "FUNCTIONS", "PatternFactory"]
 #: Function names the parser knows, each building a one-child node.
 FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {"exp": Exp, "log": Log, "tanh": TanH}
 
+
+def _power(x: Expr, y: Expr) -> Expr:
+    from .functions import Pow  # imported when used: functions fills FUNCTIONS while it loads
+
+    return Pow(x, y)
+
+
 _BINARY: dict[str, tuple[int, Callable[[Expr, Expr], Expr]]] = {
     "+": (1, Sum),
     "-": (1, Sub),
     "*": (2, Mul),
     "/": (2, Div),
+    "**": (4, _power),
 }
 _UNARY_PRECEDENCE = 3
+#: Operators that group to the right: ``2 ** 3 ** 2`` is ``2 ** (3 ** 2)``.
+_RIGHT_ASSOCIATIVE = frozenset({"**"})
 
 #: Builds the node for a pattern variable ``?name`` or ``?name:kind`` (rules only).
 PatternFactory = Callable[[str, "str | None", int], Expr]
@@ -39,7 +49,7 @@ _TOKEN = re.compile(
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[^\W\d]\w*)
   | (?P<pattern>\?[^\W\d]\w*(?::[^\W\d]\w*)?)
-  | (?P<op>[-+*/])
+  | (?P<op>\*\*|[-+*/])
   | (?P<lparen>\()
   | (?P<rparen>\))
     """,
@@ -188,10 +198,13 @@ def parse(text: str, *, pattern: PatternFactory | None = None) -> Expr:
                 raise _error(f"unexpected {token.text!r}, expected an operand", token.position, text)
         elif kind == "op":
             precedence, combine = _BINARY[token.text]
+            # ``**`` binds tighter than unary minus and groups to the right, so ``-x ** 2`` is
+            # ``-1 * (x ** 2)``; the others pop operators of equal precedence (left to right).
+            tighter = precedence + (token.text in _RIGHT_ASSOCIATIVE)
             while (
                 operators
                 and operators[-1].kind in ("binary", "negate")
-                and operators[-1].precedence >= precedence
+                and operators[-1].precedence >= tighter
             ):
                 reduce_top()
             operators.append(_Frame("binary", token.position, precedence, combine))
@@ -214,3 +227,7 @@ def parse(text: str, *, pattern: PatternFactory | None = None) -> Expr:
             raise _error(f"unexpected {token.text!r}, expected an operator or ')'", token.position, text)
     assert len(operands) == 1
     return operands[0]
+
+
+# The library's functions beyond the lab's (sqrt, sin, ...) register their names in FUNCTIONS.
+from . import functions as _functions  # noqa: E402, F401

@@ -12,6 +12,8 @@ import hypothesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from .define import FUNCTION_NODES
+from .functions import Pow
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .patterns import KINDS, pattern_vars
 from .rules import Rule, instantiate
@@ -19,8 +21,16 @@ from .soundness import Unsound, check_rewrite
 
 __all__ = ["assert_sound", "constants", "environments", "expressions", "instantiations"]
 
-_BINARY: dict[str, Callable[[Expr, Expr], Expr]] = {"+": Sum, "-": Sub, "*": Mul, "/": Div}
+_BINARY: dict[str, Callable[[Expr, Expr], Expr]] = {"+": Sum, "-": Sub, "*": Mul, "/": Div, "**": Pow}
+#: The lab's functions; the others (the library's sqrt, sin, ... and a user's) are in FUNCTION_NODES.
 _UNARY: dict[str, Callable[[Expr], Expr]] = {"exp": Exp, "log": Log, "tanh": TanH}
+#: What ``expressions`` draws unless told otherwise: every built-in node type.
+OPERATORS = ("+", "-", "*", "/", "**")
+FUNCTIONS = ("exp", "log", "tanh", "sqrt", "sin", "cos", "sigmoid", "softplus")
+
+
+def _unary(name: str) -> Callable[[Expr], Expr] | None:
+    return _UNARY.get(name) or FUNCTION_NODES.get(name)
 
 
 def constants(
@@ -37,18 +47,21 @@ def constants(
 def expressions(
     variables: Sequence[str] = ("x", "y"),
     *,
-    operators: Sequence[str] = ("+", "-", "*", "/"),
-    functions: Sequence[str] = ("exp", "log", "tanh"),
+    operators: Sequence[str] = OPERATORS,
+    functions: Sequence[str] = FUNCTIONS,
     leaves: st.SearchStrategy[Expr] | None = None,
     max_leaves: int = 12,
 ) -> st.SearchStrategy[Expr]:
     """Random expressions over ``variables`` built from the given operators and functions.
 
+    By default every built-in node type (``OPERATORS``, ``FUNCTIONS``); a function
+    added with ``define_function`` is drawn when named in ``functions``.
+
     >>> from hypothesis import given
     >>> @given(expressions(("x",)))
     ... def test(e): ...
     """
-    unknown = [op for op in operators if op not in _BINARY] + [f for f in functions if f not in _UNARY]
+    unknown = [op for op in operators if op not in _BINARY] + [f for f in functions if _unary(f) is None]
     if unknown:
         raise ValueError(f"unknown operators or functions: {unknown}")
     if leaves is None:
@@ -64,7 +77,7 @@ def expressions(
                 st.builds(lambda op, a, b: _BINARY[op](a, b), st.sampled_from(operators), inner, inner)
             )
         if functions:
-            options.append(st.builds(lambda f, a: _UNARY[f](a), st.sampled_from(functions), inner))
+            options.extend(st.builds(build, inner) for f in functions if (build := _unary(f)) is not None)
         return st.one_of(options)
 
     if not operators and not functions:
