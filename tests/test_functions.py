@@ -358,5 +358,6 @@ def test_depth_100000() -> None:
     assert lambdify(e * x, ["x"])(1.0) == evaluate(e, {})
 
 
-def test_exp_of_a_function_node_folds_nothing() -> None:
-    assert simplify(Exp(Sin(Const(0)))) is Exp(Sin(Const(0)))  # no rule claims sin(0) is exact
+def test_only_exact_values_of_functions_fold() -> None:
+    assert simplify(Exp(Sin(Const(0)))) is Const(1)  # sin(0) and exp(0) are exact
+    assert simplify(Exp(Sin(Const(1)))) is Exp(Sin(Const(1)))  # sin(1) is not: it stays symbolic

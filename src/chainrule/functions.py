@@ -3,7 +3,9 @@
 Every case of these node types lives here, registered through the same
 public extension points a user's node type uses (the dispatchers of
 ``chainrule.NAMESPACE``); the one-argument functions go through
-``register_function``, the machinery behind ``define_function``.
+``register_function``, the machinery behind ``define_function``.  The classes
+are declared like the lab's (``_direct``: built from their children without
+attrs' ``__init__``), so the rewriting engine treats them alike.
 
 Values follow ``evaluate``'s contract: a domain error (the square root of a
 negative number, ``0 ** -1``, a negative base with a non-integer exponent)
@@ -25,7 +27,7 @@ from .define import NUMPY_FUNCTIONS, register_function
 from .diff import diff_node
 from .evaluate import evaluate_node
 from .grad import adjoint_node, scale
-from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, as_expr
+from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, _direct, as_expr
 from .printers import ATOM, dot_label, latex_node, latex_precedence
 from .show import Template, show_node
 
@@ -42,6 +44,7 @@ def _to_y(value: object) -> Expr:
     return as_expr(value, "y")
 
 
+@_direct(children_only=True)
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Pow(Expr):
     """x ** y: a negative x needs an integer y."""
@@ -50,6 +53,7 @@ class Pow(Expr):
     y: Expr = attrs.field(converter=_to_y)
 
 
+@_direct(children_only=True)
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Sqrt(Expr):
     """The square root of x (x >= 0)."""
@@ -57,6 +61,7 @@ class Sqrt(Expr):
     x: Expr = attrs.field(converter=_to_x)
 
 
+@_direct(children_only=True)
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Sin(Expr):
     """The sine of x (radians)."""
@@ -64,6 +69,7 @@ class Sin(Expr):
     x: Expr = attrs.field(converter=_to_x)
 
 
+@_direct(children_only=True)
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Cos(Expr):
     """The cosine of x (radians)."""
@@ -71,6 +77,7 @@ class Cos(Expr):
     x: Expr = attrs.field(converter=_to_x)
 
 
+@_direct(children_only=True)
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Sigmoid(Expr):
     """The logistic function 1 / (1 + e^-x)."""
@@ -78,6 +85,7 @@ class Sigmoid(Expr):
     x: Expr = attrs.field(converter=_to_x)
 
 
+@_direct(children_only=True)
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Softplus(Expr):
     """log(1 + e^x), the smooth ReLU (its derivative is the sigmoid)."""
