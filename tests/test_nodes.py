@@ -119,3 +119,31 @@ def test_all_nodes_derive_from_expr() -> None:
     for cls in (Const, Var, Sum, Sub, Mul, Div, Exp, Log, TanH):
         assert issubclass(cls, Expr)
         assert attrs.has(cls)
+
+
+def test_every_library_node_type_has_one_op_record_that_the_tables_read() -> None:
+    from fractions import Fraction
+
+    from chainrule import show
+    from chainrule.exact import compute
+    from chainrule.functions import Cos, Pow, Sigmoid, Sin, Softplus, Sqrt
+    from chainrule.nodes import operators
+    from chainrule.parse import _BINARY, FUNCTIONS
+    from chainrule.testing import _BINARY as GENERATED_BINARY
+    from chainrule.testing import _UNARY as GENERATED_UNARY
+
+    library = (Const, Var, Sum, Sub, Mul, Div, Exp, Log, TanH, Pow, Sqrt, Sin, Cos, Sigmoid, Softplus)
+    assert operators() == library
+    for cls in library:
+        op = cls.op
+        assert op is not None and op.name == cls.__name__
+        assert op.arity == (0 if cls in (Const, Var) else len(attrs.fields(cls)))  # leaves hold values
+    infix = {cls.op.symbol: cls for cls in library if cls.op and cls.op.infix}
+    calls = {cls.op.symbol: cls for cls in library if cls.op and cls.op.symbol and not cls.op.infix}
+    assert {symbol: cls for symbol, (_, cls) in _BINARY.items()} == infix == GENERATED_BINARY
+    assert FUNCTIONS == calls == GENERATED_UNARY
+    assert [_BINARY[s][0] for s in "+-*/"] == [1, 1, 2, 2]  # precedence, from the records
+    x = Var("x")
+    assert show(Sum(x, Div(x, Exp(x)))) == "(x + (x / exp(x)))"
+    assert Div.op.exact is not None and Div.op.exact(Fraction(1), Fraction(3)) == Fraction(1, 3)
+    assert compute(Div(Const(1), Const(4))) == Const(0.25)  # exact arithmetic read off the record

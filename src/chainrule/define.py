@@ -41,7 +41,7 @@ def _to_x(value: object) -> Expr:
     return as_expr(value, "x")
 
 
-def _checked_name(name: object) -> str:
+def _checked_name(name: object, cls: type[Expr] | None = None) -> str:
     if not isinstance(name, str):
         raise TypeError(f"function name must be a str, got {type(name).__name__}: {name!r:.80}")
     if not name.isidentifier() or keyword.iskeyword(name) or not name.isascii():
@@ -49,9 +49,9 @@ def _checked_name(name: object) -> str:
     from .parse import FUNCTIONS
 
     known = FUNCTIONS.get(name)
-    if known is not None and getattr(known, "__module__", "").split(".")[0] == "chainrule":
+    if known is not None and known is not cls and not getattr(known, "_defined", False):
         raise ValueError(f"{name!r} is a function of the library; choose another name")
-    return name  # a user's own earlier definition is replaced (a notebook cell run twice)
+    return name  # an earlier define_function of the name is replaced (a notebook cell run twice)
 
 
 def register_function(
@@ -72,7 +72,7 @@ def register_function(
     ``latex`` is the LaTeX command (default ``\\operatorname{name}``);
     ``bounds`` maps an interval of the argument to one containing every value.
     """
-    name = _checked_name(name)
+    name = _checked_name(name, cls)
     if not callable(evaluate) or not callable(derivative):
         raise TypeError(f"define {name}: evaluate and derivative must be callables")
     command = latex if latex is not None else "\\operatorname{" + name.replace("_", "\\_") + "}"
@@ -128,10 +128,12 @@ def define_function(
     calling module (so it pickles when kept in a module-level name of that
     name), and its node shows and parses as ``name(a)``.
 
-    >>> import math
-    >>> from chainrule import Exp, Var, diff, evaluate, parse, show
-    >>> Cube = define_function("cube_demo", evaluate=lambda u: u**3, derivative=lambda u: 3 * u * u)
-    >>> e = parse("cube_demo(2 * x)")
+    Defining a name again replaces the earlier definition; the library's
+    names are refused.
+
+    >>> from chainrule import diff, evaluate, parse, show
+    >>> Cube = define_function("cube", evaluate=lambda u: u**3, derivative=lambda u: 3 * u * u)
+    >>> e = parse("cube(2 * x)")
     >>> type(e) is Cube, evaluate(e, {"x": 1.5}), show(diff(e, "x"))
     (True, 27.0, '(((3 * (2 * x)) * (2 * x)) * ((0 * x) + (2 * 1)))')
     """
@@ -149,6 +151,7 @@ def define_function(
         weakref_slot=False,
     )
     cls.__module__ = caller
+    cls._defined = True  # type: ignore[attr-defined]  # a later define_function may replace it
     cls.__doc__ = f"{name}(x), defined with chainrule.define_function."
     return register_function(
         cls, name, evaluate=evaluate, derivative=derivative, numpy=numpy, latex=latex, bounds=bounds

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from fractions import Fraction
 
 from .dispatch import resolve
 from .evaluate import evaluate_node
-from .nodes import Const, Div, Exp, Expr, Mul, Sub, Sum
+from .nodes import Const, Div, Exp, Expr, Mul
 from .patterns import PatternVar
 from .traverse import fold
 
@@ -27,13 +27,6 @@ _SMALLEST_NORMAL = sys.float_info.min
 _LARGEST = Fraction(sys.float_info.max)
 
 Number = Fraction | float
-
-_EXACT: dict[type, Callable[[Fraction, Fraction], Fraction]] = {
-    Sum: lambda x, y: x + y,
-    Sub: lambda x, y: x - y,
-    Mul: lambda x, y: x * y,
-    Div: lambda x, y: x / y,
-}
 
 
 class NoFold(Exception):
@@ -75,10 +68,11 @@ def compute(expr: Expr, bindings: Mapping[str, Expr] | None = None) -> Const | N
             if isinstance(value, float):
                 ints_only = False
             return Fraction(value)
-        exact = _EXACT.get(kind)
+        op = getattr(kind, "op", None)  # the node type's record says whether it is exact on Fractions
+        exact = op.exact if op is not None else None
         if exact is not None and all(isinstance(v, Fraction) for v in values):
             try:
-                return exact(*values)  # type: ignore[arg-type]
+                return Fraction(exact(*values))
             except ZeroDivisionError:
                 raise NoFold from None
         # Anything else (exp, log, tanh, a user's node) is computed in floating point.

@@ -27,8 +27,9 @@ from .define import NUMPY_FUNCTIONS, register_function
 from .diff import diff_node
 from .evaluate import evaluate_node
 from .grad import adjoint_node, scale
-from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, _direct, as_expr
-from .printers import ATOM, dot_label, latex_node, latex_precedence
+from .nodes import ATOM, Const, Div, Exp, Expr, Log, Mul, Op, Sub, Sum, _direct, as_expr
+from .printers import ATOM as LATEX_ATOM
+from .printers import dot_label, latex_node, latex_precedence
 from .show import Template, show_node
 
 __all__ = ["Cos", "Pow", "Sigmoid", "Sin", "Softplus", "Sqrt", "sigmoid", "softplus"]
@@ -49,6 +50,8 @@ def _to_y(value: object) -> Expr:
 class Pow(Expr):
     """x ** y: a negative x needs an integer y."""
 
+    op = Op("Pow", "**", ATOM, 2, absorbing=(0, 1))  # 2 ** -inf is 0, inf ** 0 is 1
+
     x: Expr = attrs.field(converter=_to_x)
     y: Expr = attrs.field(converter=_to_y)
 
@@ -58,6 +61,8 @@ class Pow(Expr):
 class Sqrt(Expr):
     """The square root of x (x >= 0)."""
 
+    op = Op("Sqrt", "sqrt", ATOM, 1)
+
     x: Expr = attrs.field(converter=_to_x)
 
 
@@ -65,6 +70,8 @@ class Sqrt(Expr):
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Sin(Expr):
     """The sine of x (radians)."""
+
+    op = Op("Sin", "sin", ATOM, 1)
 
     x: Expr = attrs.field(converter=_to_x)
 
@@ -74,6 +81,8 @@ class Sin(Expr):
 class Cos(Expr):
     """The cosine of x (radians)."""
 
+    op = Op("Cos", "cos", ATOM, 1)
+
     x: Expr = attrs.field(converter=_to_x)
 
 
@@ -82,6 +91,8 @@ class Cos(Expr):
 class Sigmoid(Expr):
     """The logistic function 1 / (1 + e^-x)."""
 
+    op = Op("Sigmoid", "sigmoid", ATOM, 1, absorbing=(0,))  # sigmoid(inf) is 1
+
     x: Expr = attrs.field(converter=_to_x)
 
 
@@ -89,6 +100,8 @@ class Sigmoid(Expr):
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Softplus(Expr):
     """log(1 + e^x), the smooth ReLU (its derivative is the sigmoid)."""
+
+    op = Op("Softplus", "softplus", ATOM, 1, absorbing=(0,))  # softplus(-inf) is 0
 
     x: Expr = attrs.field(converter=_to_x)
 
@@ -213,7 +226,7 @@ def _latex_pow(node: Pow, precedence: Callable[[Expr], int]) -> Template:
     base = node.x
     # A power, e^{...} or a number in scientific notation as a base would stack superscripts.
     stacked = type(base) in (Pow, Exp) or (type(base) is Const and "e" in str(base.value))
-    if stacked or precedence(base) < ATOM:
+    if stacked or precedence(base) < LATEX_ATOM:
         return ("\\left(", base, "\\right)^{", node.y, "}")
     if type(base) is Const:  # braced, so that a sign in front reads as -(2^x), not (-2)^x
         return ("{", base, "}^{", node.y, "}")
@@ -226,7 +239,7 @@ diff_node.add((Pow,), _diff_pow)
 adjoint_node.add((Pow,), _adjoint_pow)
 bounds_node.add((Pow,), _bounds_pow)
 latex_node.add((Pow,), _latex_pow)
-latex_precedence.add((Pow,), lambda node: ATOM)
+latex_precedence.add((Pow,), lambda node: LATEX_ATOM)
 dot_label.add((Pow,), lambda node: "**")
 
 

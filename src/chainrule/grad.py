@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from .diff import as_var
 from .dispatch import dispatcher, resolve
-from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
+from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var, children
 from .traverse import postorder
 
 __all__ = ["grad", "adjoint_node", "scale", "negate"]
@@ -70,13 +70,13 @@ def grad(expr: Expr, wrt: str | Var | Iterable[str | Var]) -> dict[str, Expr]:
     # Only nodes above some target carry an adjoint worth building.
     active: set[Expr] = set()
     for node in order:
-        if node in targets or any(kid in active for kid in node._kids):
+        if node in targets or any(kid in active for kid in children(node)):
             active.add(node)
 
     adjoints: dict[Expr, Expr] = {expr: ONE} if expr in active else {}
     cases: dict[type, Callable[..., Contributions]] = {}
     for node in reversed(order):  # every parent before its children
-        kids = node._kids
+        kids = children(node)
         adjoint = adjoints.get(node)
         if adjoint is None or not kids:
             continue

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import weakref
+
+# The atomic 'delete if still dead' that weakref.WeakValueDictionary uses against the same race.
+from _weakref import _remove_dead_weakref  # type: ignore[attr-defined]
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -27,12 +31,63 @@ __all__ = [
     "Exp",
     "Log",
     "TanH",
+    "Op",
     "children",
     "as_expr",
+    "operators",
 ]
 
 #: Longest integer accepted as a constant: beyond this Python cannot print it.
 MAX_INT_DIGITS = 4300
+
+
+#: Binding strength of a function call or a leaf in infix text (tighter than any operator).
+ATOM = 4
+
+
+@attrs.frozen
+class Op:
+    """The facts about one node type that text, code and folding read: ``NodeClass.op``.
+
+    Everything per type that is not a dispatch case (show, evaluate, diff,
+    bounds, adjoint, latex) lives here, so a new node type is one class with
+    one record plus its cases (ARCHITECTURE.md has the checklist).
+
+    >>> Sum.op.symbol, Sum.op.precedence, Sum.op.infix, Exp.op.infix
+    ('+', 1, True, False)
+    """
+
+    #: The class's name, for messages.
+    name: str
+    #: The infix operator (``"+"``) or the function's name in text (``"exp"``); None for a leaf.
+    symbol: str | None
+    #: Binding strength in infix text, higher binds tighter (``ATOM`` for calls and leaves).
+    precedence: int
+    #: How many child expressions the node has.
+    arity: int
+    #: Operand positions through which an infinite operand can give a finite result
+    #: (``tanh(inf) == 1``, ``x / inf == 0``): what a compiled function's finiteness checks need.
+    absorbing: tuple[int, ...] = ()
+    #: The operation on exact numbers (Fractions) when it is exact there, for constant folding.
+    exact: Callable[..., Any] | None = None
+
+    @property
+    def infix(self) -> bool:
+        """Written between its operands (``x + y``), not called (``exp(x)``)."""
+        return self.symbol is not None and not self.symbol.isidentifier()
+
+
+#: Node classes that declare an ``op``, by name (attrs rebuilds a slotted class: the last build wins).
+_OPERATORS: dict[str, type[Expr]] = {}
+
+
+def operators() -> tuple[type[Expr], ...]:
+    """Every node class with an ``op`` record, in the order they were defined.
+
+    >>> [cls.op.symbol for cls in operators() if cls.op.infix]
+    ['+', '-', '*', '/', '**']
+    """
+    return tuple(_OPERATORS.values())
 
 
 class _Ref(weakref.ref):  # type: ignore[type-arg]
@@ -44,11 +99,29 @@ class _Ref(weakref.ref):  # type: ignore[type-arg]
 
 def _remover(table: dict[tuple[Any, ...], _Ref]) -> Callable[[_Ref], None]:
     def remove(ref: _Ref) -> None:
-        key = ref.key
-        if table.get(key) is ref:  # a twin built after this node died has taken the key
-            del table[key]
+        # One atomic step: the entry goes only if it is still a dead reference.  A check-then-
+        # delete could drop the live node another thread entered under the key in between.
+        _remove_dead_weakref(table, ref.key)
 
     return remove
+
+
+def _settle(table: dict[tuple[Any, ...], _Ref], key: tuple[Any, ...], ref: _Ref) -> Any:
+    """The node entered under ``key`` after ``setdefault`` found an entry other than ``ref``.
+
+    A live entry wins: another thread entered an equal node first, and the
+    caller's node was never seen.  A dead one (its callback not run yet) is
+    removed atomically and the entry retried, so two threads replacing the
+    same dead entry still end with one node.
+    """
+    while True:
+        entered = table.setdefault(key, ref)
+        if entered is ref:
+            return ref()
+        found = entered()
+        if found is not None:
+            return found
+        _remove_dead_weakref(table, key)
 
 
 #: Every Expr subclass.  ``type(v) in _NODE_TYPES`` answers ``isinstance(v, Expr)`` without the
@@ -66,81 +139,86 @@ class _Interning(type):
     Library classes are built *directly* (``_direct``): their converters run,
     the table is consulted, and only a new node is allocated, without attrs'
     ``__init__``; other subclasses go through attrs and are interned after.
+    Either way the table is read in one place and written in one place.
     """
 
     _intern_table: dict[tuple[Any, ...], _Ref]
     _on_death: Callable[[_Ref], None]
-    #: ``(setters, converters, children_only, intern table, on_death)`` for classes built directly.
-    _direct: (
-        tuple[
-            tuple[Any, ...], tuple[Callable[[Any], Any], ...], bool, dict[Any, _Ref], Callable[[_Ref], None]
-        ]
-        | None
-    )
+    #: ``(setters, converters or None when every field is a child node)`` for classes built directly.
+    _direct: tuple[tuple[Any, ...], tuple[Callable[[Any], Any], ...] | None] | None
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         direct = cls._direct
-        if direct is not None:
-            setters, converters, children_only, table, on_death = direct
-            given = _positional(cls, args, kwargs) if kwargs else args
-            if given is not None and len(given) == len(setters):
-                values: tuple[Any, ...]
-                if children_only:
-                    # The hot path: children already nodes are their own key.
-                    for arg in given:
-                        if type(arg) not in _NODE_TYPES:
-                            values = tuple(convert(v) for convert, v in zip(converters, given, strict=True))
-                            break
-                    else:
-                        values = given
-                    key = kids = values
+        if direct is not None and not kwargs:
+            setters, converters = direct
+            if converters is None and len(args) == len(setters):
+                # The hot path: children that are nodes already are their own key.
+                for arg in args:
+                    if type(arg) not in _NODE_TYPES:
+                        break
                 else:
-                    if len(given) == 1:
-                        values = (converters[0](given[0]),)
-                        key = (_key_part(values[0]),)
-                    else:
-                        values = tuple(convert(v) for convert, v in zip(converters, given, strict=True))
-                        key = tuple(_key_part(value) for value in values)
-                    kids = ()
-                ref = table.get(key)
-                if ref is not None:
-                    found = ref()
-                    if found is not None:
-                        return found
-                node: Any = _new_object(cls)  # type: ignore[arg-type]
-                if len(values) == 2:
-                    first, second = setters
-                    first(node, values[0])
-                    second(node, values[1])
-                else:
-                    for setter, value in zip(setters, values, strict=True):
-                        setter(node, value)
-                _set_kids(node, kids)
-                ref = _Ref(node, on_death)
-                ref.key = key
-                table[key] = ref
-                return node
-        # Any other class: attrs builds (and validates) the node, then it is interned.
-        if not cls.__dict__.get("_identity_ensured"):
-            _ensure_identity(cls)
-        node = super().__call__(*args, **kwargs)
-        values = tuple(getattr(node, name) for name in cls._field_names)  # type: ignore[attr-defined]
-        key = tuple(_key_part(value) for value in values)
-        table = cls._intern_table
-        ref = table.get(key)
-        if ref is not None:
-            found = ref()
-            if found is not None:
-                return found
-        _set_kids(node, tuple(value for value in values if type(value) in _NODE_TYPES))
-        ref = _Ref(node, cls._on_death)
-        ref.key = key
-        table[key] = ref
-        return node
+                    return _intern(cls, args, args, setters, args)
+        return _build(cls, args, kwargs)
 
     def interned(cls) -> int:
         """How many live nodes of this class the intern table holds."""
         return len(cls._intern_table)
+
+
+def _build(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Construction off the hot path: keyword arguments, values to convert, or a class attrs builds."""
+    direct = cls._direct
+    given = _positional(cls, args, kwargs) if kwargs and direct is not None else args
+    if direct is not None and given is not None and len(given) == len(direct[0]):
+        setters, converters = direct
+        if converters is None:
+            kids = tuple(as_expr(v, name) for v, name in zip(given, cls._field_names, strict=True))
+            return _intern(cls, kids, kids, setters, kids)
+        if len(given) == 1:  # Const and Var
+            value = converters[0](given[0])
+            return _intern(cls, (_key_part(value),), (), setters, (value,))
+        values = tuple(convert(v) for convert, v in zip(converters, given, strict=True))
+        return _intern(cls, tuple(_key_part(value) for value in values), (), setters, values)
+    # Any other class (or call): attrs builds and validates the node, then it is interned.
+    if not cls.__dict__.get("_identity_ensured"):
+        _ensure_identity(cls)
+    node = super(_Interning, cls).__call__(*args, **kwargs)
+    values = tuple(getattr(node, name) for name in cls._field_names)
+    kids = tuple(value for value in values if type(value) in _NODE_TYPES)
+    return _intern(cls, tuple(_key_part(value) for value in values), kids, (), values, node)
+
+
+def _intern(
+    cls: Any,
+    key: tuple[Any, ...],
+    kids: tuple[Any, ...],
+    setters: tuple[Any, ...],
+    values: tuple[Any, ...],
+    node: Any = None,
+) -> Any:
+    """The live node under ``key``, or ``node`` (built from ``values`` if not given) entered there.
+
+    The one lookup and the one entry of every class's intern table.
+    """
+    table = cls._intern_table
+    ref = table.get(key)
+    if ref is not None:
+        found = ref()
+        if found is not None:
+            return found
+    if node is None:
+        node = _new_object(cls)
+        if len(values) == 2:
+            setters[0](node, values[0])
+            setters[1](node, values[1])
+        else:
+            for setter, value in zip(setters, values, strict=True):
+                setter(node, value)
+    _set_kids(node, kids)
+    ref = _Ref(node, cls._on_death)
+    ref.key = key
+    entered = table.setdefault(key, ref)  # atomic: of two threads entering equal nodes, one wins
+    return node if entered is ref else _settle(table, key, ref)
 
 
 def _ensure_identity(cls: Any) -> None:
@@ -191,9 +269,9 @@ class Expr(metaclass=_Interning):
     _field_names: ClassVar[tuple[str, ...]] = ()
     #: Every field is a child node, taken as given: ``cls(*kids)`` rebuilds a node from its children.
     _plain_children: ClassVar[bool] = False
-    #: For classes with plain children: build from child nodes without argument checks (see _maker).
-    _make: ClassVar[Callable[..., Expr]]
     _kids: tuple[Expr, ...]
+    #: The node type's record; None for a type without text syntax of its own (a user's, a pattern's).
+    op: ClassVar[Op | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -205,7 +283,9 @@ class Expr(metaclass=_Interning):
         cls._field_names = tuple(a.name for a in getattr(cls, "__attrs_attrs__", ()))
         cls._direct = None  # a subclass of a direct class goes through attrs until declared direct
         cls._plain_children = False
-        cls._make = cls
+        op = cls.__dict__.get("op")
+        if op is not None:
+            _OPERATORS[op.name] = cls
 
     # Nodes are immutable and interned, so copying returns the node itself.
     def __copy__(self) -> Expr:
@@ -290,78 +370,11 @@ def _direct(children_only: bool) -> Callable[[type[Expr]], type[Expr]]:
         fields = attrs.fields(cls)  # type: ignore[arg-type]
         setters = tuple(getattr(cls, field.name).__set__ for field in fields)
         converters = tuple(field.converter for field in fields)
-        cls._direct = (setters, converters, children_only, cls._intern_table, cls._on_death)
+        cls._direct = (setters, None if children_only else converters)
         cls._plain_children = children_only
-        if children_only:
-            cls._make = _maker(cls, setters)
         return cls
 
     return declare
-
-
-def _maker(cls: type[Expr], setters: tuple[Any, ...]) -> Callable[..., Any]:
-    """``cls(*kids)`` for kids that are already nodes: the intern lookup and nothing else.
-
-    The engine's own hot paths (rewriting, differentiation) build nodes from
-    nodes only, so they skip the metaclass's argument handling.
-    """
-    table, on_death = cls._intern_table, cls._on_death
-
-    def make(*kids: Expr) -> Any:
-        ref = table.get(kids)
-        if ref is not None:
-            found = ref()
-            if found is not None:
-                return found
-        node = _new_object(cls)
-        for setter, kid in zip(setters, kids, strict=True):
-            setter(node, kid)
-        _set_kids(node, kids)
-        ref = _Ref(node, on_death)
-        ref.key = kids
-        table[kids] = ref
-        return node
-
-    if len(setters) == 2:
-        first, second = setters
-
-        def make2(x: Expr, y: Expr) -> Any:
-            key = (x, y)
-            ref = table.get(key)
-            if ref is not None:
-                found = ref()
-                if found is not None:
-                    return found
-            node = _new_object(cls)
-            first(node, x)
-            second(node, y)
-            _set_kids(node, key)
-            ref = _Ref(node, on_death)
-            ref.key = key
-            table[key] = ref
-            return node
-
-        return make2
-    if len(setters) == 1:
-        (only,) = setters
-
-        def make1(x: Expr) -> Any:
-            key = (x,)
-            ref = table.get(key)
-            if ref is not None:
-                found = ref()
-                if found is not None:
-                    return found
-            node = _new_object(cls)
-            only(node, x)
-            _set_kids(node, key)
-            ref = _Ref(node, on_death)
-            ref.key = key
-            table[key] = ref
-            return node
-
-        return make1
-    return make
 
 
 def _is_number(value: object) -> bool:
@@ -444,6 +457,7 @@ def _to_y(value: object) -> Expr:
 class Const(Expr):
     """A number: an int or a finite float."""
 
+    op = Op("Const", None, ATOM, 0)
     value: int | float = attrs.field(converter=_check_value)
 
 
@@ -452,6 +466,7 @@ class Const(Expr):
 class Var(Expr):
     """A named variable; the name is a Python identifier."""
 
+    op = Op("Var", None, ATOM, 0)
     name: str = attrs.field(converter=_check_name)
 
 
@@ -460,6 +475,7 @@ class Var(Expr):
 class Sum(Expr):
     """x + y"""
 
+    op = Op("Sum", "+", 1, 2, exact=operator.add)
     x: Expr = attrs.field(converter=_to_x)
     y: Expr = attrs.field(converter=_to_y)
 
@@ -469,6 +485,7 @@ class Sum(Expr):
 class Sub(Expr):
     """x - y"""
 
+    op = Op("Sub", "-", 1, 2, exact=operator.sub)
     x: Expr = attrs.field(converter=_to_x)
     y: Expr = attrs.field(converter=_to_y)
 
@@ -478,6 +495,7 @@ class Sub(Expr):
 class Mul(Expr):
     """x * y"""
 
+    op = Op("Mul", "*", 2, 2, exact=operator.mul)
     x: Expr = attrs.field(converter=_to_x)
     y: Expr = attrs.field(converter=_to_y)
 
@@ -487,6 +505,7 @@ class Mul(Expr):
 class Div(Expr):
     """x / y"""
 
+    op = Op("Div", "/", 2, 2, absorbing=(1,), exact=operator.truediv)
     x: Expr = attrs.field(converter=_to_x)
     y: Expr = attrs.field(converter=_to_y)
 
@@ -496,6 +515,7 @@ class Div(Expr):
 class Exp(Expr):
     """e ** x"""
 
+    op = Op("Exp", "exp", ATOM, 1, absorbing=(0,))
     x: Expr = attrs.field(converter=_to_x)
 
 
@@ -504,6 +524,7 @@ class Exp(Expr):
 class Log(Expr):
     """The natural logarithm of x."""
 
+    op = Op("Log", "log", ATOM, 1)
     x: Expr = attrs.field(converter=_to_x)
 
 
@@ -512,4 +533,5 @@ class Log(Expr):
 class TanH(Expr):
     """The hyperbolic tangent of x."""
 
+    op = Op("TanH", "tanh", ATOM, 1, absorbing=(0,))
     x: Expr = attrs.field(converter=_to_x)

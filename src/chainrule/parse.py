@@ -15,12 +15,15 @@ from typing import NamedTuple
 import attrs
 
 from .errors import ParseError
-from .nodes import MAX_INT_DIGITS, Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
+from .nodes import MAX_INT_DIGITS, Const, Expr, Mul, Var, operators
 
 __all__ = ["parse", "FUNCTIONS", "PatternFactory"]
 
+# Both tables are read off the node types' ``op`` records (nodes.py): one place per node type.
 #: Function names the parser knows, each building a one-child node.
-FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {"exp": Exp, "log": Log, "tanh": TanH}
+FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {
+    cls.op.symbol: cls for cls in operators() if cls.op and cls.op.symbol and not cls.op.infix
+}
 
 
 def _power(x: Expr, y: Expr) -> Expr:
@@ -30,12 +33,12 @@ def _power(x: Expr, y: Expr) -> Expr:
 
 
 _BINARY: dict[str, tuple[int, Callable[[Expr, Expr], Expr]]] = {
-    "+": (1, Sum),
-    "-": (1, Sub),
-    "*": (2, Mul),
-    "/": (2, Div),
-    "**": (4, _power),
+    cls.op.symbol: (cls.op.precedence, cls)
+    for cls in operators()
+    if cls.op and cls.op.symbol and cls.op.infix
 }
+# ``**`` builds a Pow (chainrule.functions), a module that may load after this one: built when used.
+_BINARY.setdefault("**", (4, _power))
 _UNARY_PRECEDENCE = 3
 #: Operators that group to the right: ``2 ** 3 ** 2`` is ``2 ** (3 ** 2)``.
 _RIGHT_ASSOCIATIVE = frozenset({"**"})

@@ -27,9 +27,9 @@ import hashlib
 import math
 import sys
 
-from .nodes import Const, Div, Expr, Mul, Sub, Sum, Var
+from .nodes import Const, Div, Expr, Mul, Sub, Sum, Var, children
 from .strategies import rebuild
-from .traverse import count_nodes, fold_cases, postorder
+from .traverse import count_nodes, descend, fold_cases, postorder
 
 __all__ = ["MAX_PASSES", "MAX_TERMS", "MAX_WEIGHT", "horner"]
 
@@ -76,7 +76,7 @@ def _is_polynomial_op(node: Expr) -> bool:
     if kind is Sum or kind is Sub or kind is Mul or kind is Const:
         return True
     if kind is Div:
-        divisor = node._kids[1]
+        divisor = children(node)[1]
         return type(divisor) is Const and divisor.value != 0
     return False
 
@@ -196,10 +196,10 @@ class _Horner:
         poly, plain, out, uses = self.poly, self.plain, self.out, self.uses
         order = list(postorder(root))
         for node in order:
-            for kid in node._kids:
+            for kid in children(node):
                 uses[kid] = uses.get(kid, 0) + 1
         for node in order:
-            kids = node._kids
+            kids = children(node)
             if _is_polynomial_op(node):
                 found = poly[node] = self._read(node)
                 if found is None:
@@ -226,7 +226,7 @@ class _Horner:
 
         Atoms are never region nodes, so every pass reads an expression the same way.
         """
-        top, divisor = node._kids[0], division._kids[1]
+        top, divisor = children(node)[0], children(division)[1]
         numerator = self.poly[top]
         found = self.poly[node] = None if numerator is None else _over(numerator, divisor.value)  # type: ignore[attr-defined]
         if found is None:
@@ -239,7 +239,7 @@ class _Horner:
         kind = type(node)
         if kind is Const:
             return _constant(node.value)  # type: ignore[attr-defined]
-        a, b = (self.poly[kid] for kid in node._kids)
+        a, b = (self.poly[kid] for kid in children(node))
         if a is None or b is None:
             return None
         if kind is Sum:
@@ -248,7 +248,7 @@ class _Horner:
             return _plus(a, b, -1)
         if kind is Mul:
             return _times_poly(a, b)
-        return _over(a, node._kids[1].value)  # type: ignore[attr-defined]
+        return _over(a, children(node)[1].value)  # type: ignore[attr-defined]
 
     def _final(self, node: Expr) -> Expr:
         """The node's output: its Horner form if it roots a region and that frees as many nodes as it adds."""
@@ -280,18 +280,15 @@ class _Horner:
         happens to this region, so it is no saving.
         """
         uses = self.uses
-        freed = 1
         taken: dict[Expr, int] = {}
-        stack = [root]
-        while stack and freed <= _REGION_BUDGET:
-            for kid in stack.pop()._kids:
-                if not _is_polynomial_op(kid):
-                    continue
-                count = taken[kid] = taken.get(kid, 0) + 1
-                if count == uses[kid]:
-                    freed += 1
-                    stack.append(kid)
-        return freed
+
+        def freed_too(kid: Expr) -> bool:  # asked once per edge from a freed node
+            if not _is_polynomial_op(kid):
+                return False
+            count = taken[kid] = taken.get(kid, 0) + 1
+            return count == uses[kid]
+
+        return descend(root, freed_too, _REGION_BUDGET + 1)
 
     def key(self, atom: Expr) -> tuple[int, str, bytes]:
         """A canonical order of atoms, independent of traversal order: variables by name, then the rest."""
@@ -313,17 +310,20 @@ _MAX_FACTORS = 64
 
 def _factors(expr: Expr) -> list[Expr] | None:
     """The factors of a product, left to right (None when there are too many to look at)."""
+    if type(expr) is not Mul:
+        return [expr]
     found: list[Expr] = []
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if type(node) is Mul:
-            stack.append(node._kids[1])
-            stack.append(node._kids[0])
-        else:
-            found.append(node)
-            if len(found) > _MAX_FACTORS:
-                return None
+
+    def into_product(kid: Expr) -> bool:
+        if type(kid) is Mul:
+            return True
+        found.append(kid)
+        return False
+
+    # A product of n factors has n - 1 Mul nodes; the walk enters the right operand first.
+    if descend(expr, into_product, _MAX_FACTORS) >= _MAX_FACTORS:
+        return None
+    found.reverse()
     return found
 
 
@@ -342,7 +342,7 @@ def _cancel(division: Expr) -> Expr:
     Sound where the division is defined: there every cancelled factor is finite
     and nonzero (the quotient rule's (da * b - 0 * a) / (b * b) is da / b).
     """
-    top, bottom = _factors(division._kids[0]), _factors(division._kids[1])
+    top, bottom = _factors(children(division)[0]), _factors(children(division)[1])
     if top is None or bottom is None:
         return division
     available: dict[Expr, int] = {}
@@ -396,13 +396,14 @@ def _fewest_nodes(poly: Poly) -> int:
 def _region_size(root: Expr) -> int:
     """Distinct nodes of the region under ``root``, atoms aside."""
     seen = {root}
-    stack = [root]
-    while stack:
-        for kid in stack.pop()._kids:
-            if kid not in seen and _is_polynomial_op(kid):
-                seen.add(kid)
-                stack.append(kid)
-    return len(seen)
+
+    def unseen_in_region(kid: Expr) -> bool:
+        if kid in seen or not _is_polynomial_op(kid):
+            return False
+        seen.add(kid)
+        return True
+
+    return descend(root, unseen_in_region)
 
 
 class _Writer:
@@ -428,8 +429,10 @@ class _Writer:
             return expr
         if type(expr) is Const:
             return Const(-expr.value)
-        if type(expr) is Mul and type(expr._kids[0]) is Const:
-            return Mul(Const(-expr._kids[0].value), expr._kids[1])
+        if type(expr) is Mul:
+            factor, rest = children(expr)
+            if type(factor) is Const:
+                return Mul(Const(-factor.value), rest)
         return Mul(Const(-1), expr)
 
     def _form(self, poly: Poly) -> tuple[Expr, bool]:

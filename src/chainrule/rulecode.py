@@ -125,7 +125,7 @@ def _write_build(w: _Writer, rhs: Expr, bound: dict[str, str]) -> str:
         elif kind._plain_children and node._kids:
             local = f"b{len(built)}"
             args = ", ".join(built[kid] for kid in node._kids)
-            w.emit(f"{local} = {w.constant(kind._make, 'M')}({args})")
+            w.emit(f"{local} = {w.constant(kind, 'M')}({args})")
             built[node] = local
         else:
             raise _Unsupported

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from .dispatch import dispatcher, resolve
-from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
+from .nodes import Const, Expr, Var, operators
 
 __all__ = ["show", "show_node", "show_repr", "emit", "Template"]
 
@@ -76,13 +76,9 @@ def _call(name: str) -> Callable[[Expr], Template]:
 
 show_node.add((Const,), lambda node: (str(node.value),))
 show_node.add((Var,), lambda node: (node.name,))
-show_node.add((Sum,), _binary(" + "))
-show_node.add((Sub,), _binary(" - "))
-show_node.add((Mul,), _binary(" * "))
-show_node.add((Div,), _binary(" / "))
-show_node.add((Exp,), _call("exp"))
-show_node.add((Log,), _call("log"))
-show_node.add((TanH,), _call("tanh"))
+for _cls in operators():  # an operator or a function prints as its node type's op record says
+    if _cls.op is not None and _cls.op.symbol is not None:
+        show_node.add((_cls,), _binary(f" {_cls.op.symbol} ") if _cls.op.infix else _call(_cls.op.symbol))
 
 
 def _repr_template(node: Expr) -> Template:

@@ -221,7 +221,7 @@ def rebuild(node: Expr, kids: list[Expr] | tuple[Expr, ...]) -> Expr:
         for kid in kids:
             if type(kid) not in _NODE_TYPES:  # a user's rule gave a number: cls converts it (or rejects)
                 return cls(*kids)
-        return cls._make(*kids)
+        return cls(*kids)
     given = iter(kids)
     fields = {
         name: next(given) if isinstance(value, Expr) else value

@@ -12,24 +12,29 @@ import hypothesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from . import functions as _functions  # noqa: F401  (its node types are in operators() below)
 from .define import FUNCTION_NODES
-from .functions import Pow
-from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
+from .nodes import Const, Exp, Expr, Mul, Sum, TanH, Var, operators
 from .patterns import KINDS, pattern_vars
 from .rules import Rule, instantiate
 from .soundness import Unsound, check_rewrite
 
 __all__ = ["assert_sound", "constants", "environments", "expressions", "instantiations"]
 
-_BINARY: dict[str, Callable[[Expr, Expr], Expr]] = {"+": Sum, "-": Sub, "*": Mul, "/": Div, "**": Pow}
-#: The lab's functions; the others (the library's sqrt, sin, ... and a user's) are in FUNCTION_NODES.
-_UNARY: dict[str, Callable[[Expr], Expr]] = {"exp": Exp, "log": Log, "tanh": TanH}
+# Read off the node types' ``op`` records (nodes.py), like the parser's tables.
+_BINARY: dict[str, Callable[[Expr, Expr], Expr]] = {
+    cls.op.symbol: cls for cls in operators() if cls.op and cls.op.symbol and cls.op.infix
+}
+_UNARY: dict[str, Callable[[Expr], Expr]] = {
+    cls.op.symbol: cls for cls in operators() if cls.op and cls.op.symbol and not cls.op.infix
+}
 #: What ``expressions`` draws unless told otherwise: every built-in node type.
-OPERATORS = ("+", "-", "*", "/", "**")
-FUNCTIONS = ("exp", "log", "tanh", "sqrt", "sin", "cos", "sigmoid", "softplus")
+OPERATORS = tuple(_BINARY)
+FUNCTIONS = tuple(_UNARY)
 
 
 def _unary(name: str) -> Callable[[Expr], Expr] | None:
+    """A function node type by name: the library's, or one added with ``define_function``."""
     return _UNARY.get(name) or FUNCTION_NODES.get(name)
 
 

@@ -1,45 +1,65 @@
 """The one iterative post-order fold every operation is built on.
 
 ``fold(root, visit)`` calls ``visit(node, child_results)`` once per distinct
-node, children first, with an explicit stack: depth costs memory, never
-Python recursion, and a shared subexpression is computed once.
+node, children first (in field order), with an explicit stack: depth costs
+memory, never Python recursion, and a shared subexpression is computed once.
+``prune(node)`` true makes a node a leaf of the walk: its children are not
+visited (a rule's ``{...}`` block is read, not rebuilt).
+
+>>> from chainrule import parse
+>>> e = parse("x * (x + 1)")
+>>> fold(e, lambda node, kids: 1 + sum(kids))  # the tree's size: x counts at both places
+5
+>>> len(postorder(e))  # but the walk met x once
+4
+>>> [str(node) for node in postorder(parse("exp(x) + x"))]
+['x', 'exp(x)', '(exp(x) + x)']
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import math
+from collections.abc import Callable
 from typing import TypeVar
 
 from .nodes import Expr
 
-__all__ = ["count_nodes", "fold", "fold_cases", "postorder", "tree_size", "tree_size_at_most"]
+__all__ = ["count_nodes", "descend", "fold", "fold_cases", "postorder", "tree_size", "tree_size_at_most"]
 
 R = TypeVar("R")
+
+#: Says whether the walk stops at a node (does not visit its children).
+Prune = Callable[[Expr], bool] | None
 
 
 def fold(
     root: Expr,
     visit: Callable[[Expr, list[R]], R],
     memo: dict[Expr, R] | None = None,
+    prune: Prune = None,
 ) -> R:
-    """Combine children's results bottom-up; ``memo`` (node -> result) may be shared across calls."""
+    """Combine children's results bottom-up; ``memo`` (node -> result) may be shared across calls.
+
+    A pruned node is visited with an empty list of results.
+    """
 
     def spread(node: Expr, *results: R) -> R:
         return visit(node, list(results))
 
-    return fold_cases(root, lambda kind: spread, memo)
+    return fold_cases(root, lambda kind: spread, memo, prune)
 
 
 def fold_cases(
     root: Expr,
     case_for: Callable[[type], Callable[..., R]],
     memo: dict[Expr, R] | None = None,
+    prune: Prune = None,
 ) -> R:
     """The fold with one case per node type: ``case_for(type)`` gives ``case(node, *child_results)``.
 
     ``case_for`` is asked once per type and call, so a dispatcher is consulted
     once, not once per node; results are passed as arguments, not a list.
-    This loop is the only walk: ``fold`` and every operation go through it.
+    This loop is the only walk: ``fold``, ``postorder`` and every operation go through it.
     """
     if memo is None:
         memo = {}
@@ -67,10 +87,10 @@ def fold_cases(
                 memo[node] = case(node, *[memo[kid] for kid in kids])
         elif node not in memo:
             kids = node._kids
-            if kids:
+            if kids and (prune is None or not prune(node)):
                 push(node)
                 push(None)
-                for kid in kids:
+                for kid in reversed(kids):  # the first child is finished first
                     if kid not in memo:
                         push(kid)
             else:
@@ -81,44 +101,49 @@ def fold_cases(
     return memo[root]
 
 
-def postorder(*roots: Expr) -> Iterator[Expr]:
-    """Each distinct node reachable from ``roots`` once, children before parents."""
-    seen: set[Expr] = set()
+def postorder(*roots: Expr, prune: Prune = None) -> list[Expr]:
+    """Each distinct node reachable from ``roots`` once, children before parents (the fold's order)."""
+    order: list[Expr] = []
+    memo: dict[Expr, None] = {}
+
+    def visit(node: Expr, *results: None) -> None:
+        order.append(node)
+
     for root in roots:
-        if root in seen:
-            continue
-        stack = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                yield node
-                continue
-            if node in seen:
-                continue
-            seen.add(node)
-            stack.append((node, True))
-            for kid in reversed(node._kids):
-                if kid not in seen:
-                    stack.append((kid, False))
+        fold_cases(root, lambda kind: visit, memo, prune)
+    return order
+
+
+def descend(root: Expr, follow: Callable[[Expr], bool], limit: float = math.inf) -> int:
+    """Walk down from ``root`` along the edges ``follow`` accepts, and count the nodes entered.
+
+    ``follow(kid)`` is asked once per edge of an entered node (so a kid shared
+    by two entered parents is asked twice: ``follow`` decides whether to enter
+    it again); the walk stops once ``limit`` nodes are entered.  This is the
+    walk for questions a fold cannot stop early on: "at most n nodes?",
+    "which nodes does replacing this one free?".
+    """
+    stack = [root]
+    count = 1
+    while stack and count < limit:
+        for kid in stack.pop()._kids:
+            if follow(kid):
+                count += 1
+                stack.append(kid)
+    return count
 
 
 def count_nodes(expr: Expr, limit: int | None = None) -> int:
     """Distinct nodes in the DAG; with ``limit``, counting stops once it reaches ``limit``."""
     seen = {expr}
-    stack = [expr]
-    if limit is not None:
-        while stack and len(seen) < limit:
-            for kid in stack.pop()._kids:
-                if kid not in seen:
-                    seen.add(kid)
-                    stack.append(kid)
-        return len(seen)
-    while stack:
-        for kid in stack.pop()._kids:
-            if kid not in seen:
-                seen.add(kid)
-                stack.append(kid)
-    return len(seen)
+
+    def unseen(node: Expr) -> bool:
+        if node in seen:
+            return False
+        seen.add(node)
+        return True
+
+    return descend(expr, unseen, math.inf if limit is None else limit)
 
 
 def _size(node: Expr, *sizes: int) -> int:
@@ -132,11 +157,4 @@ def tree_size(expr: Expr) -> int:
 
 def tree_size_at_most(expr: Expr, limit: int) -> bool:
     """Whether the tree form has at most ``limit`` nodes, found without walking past the limit."""
-    budget = limit
-    stack = [expr]
-    while stack:
-        budget -= 1
-        if budget < 0:
-            return False
-        stack.extend(stack.pop()._kids)
-    return True
+    return descend(expr, lambda node: True, limit + 1) <= limit
