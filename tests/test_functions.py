@@ -261,6 +261,10 @@ def test_bounds(text: str, low: float, high: float) -> None:
     assert hi == pytest.approx(high) and hi >= high
 
 
+def test_bounds_of_a_power_with_an_exponent_beyond_float_range_claim_nothing() -> None:
+    assert bounds(Pow(Var("x"), Const(10**400))) == (-math.inf, math.inf)
+
+
 def test_bounds_decide_side_conditions() -> None:
     from chainrule import parse_rule
 

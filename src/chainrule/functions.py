@@ -202,7 +202,10 @@ def _bounds_pow(node: Pow, x: Interval, y: Interval) -> Interval:
     lo, hi = x
     if type(node.y) is not Const:
         return (0.0, INF) if lo >= 0 else EVERYTHING  # a nonnegative base stays nonnegative
-    n = float(node.y.value)
+    try:
+        n = float(node.y.value)
+    except OverflowError:  # an int exponent beyond float range: claim nothing
+        return EVERYTHING
     if n == 0:
         return (1.0, 1.0)
     if n.is_integer() and n > 0:
