@@ -15,25 +15,25 @@ import chainrule
 from chainrule import Const, Expr, ParseError, Var, parse, postorder, register_function, show
 from chainrule.parse import FUNCTIONS
 from chainrule.testing import expressions
-from tests.test_extension import Cos, Sin
+from tests.test_extension import Cosine, Sine
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_register_function_makes_parse_read_a_users_node() -> None:
-    # The README's old line, chainrule.parse.FUNCTIONS["sin"] = Sin, fails: chainrule.parse is the function.
+    # The README's old line, chainrule.parse.FUNCTIONS["sine"] = Sine, fails: chainrule.parse is the function.
     assert not hasattr(chainrule.parse, "FUNCTIONS")
-    with pytest.raises(ParseError, match="sin"):
-        parse("sin(x)")
-    assert register_function("sin", Sin) is Sin
+    with pytest.raises(ParseError, match="sine"):
+        parse("sine(x)")
+    assert register_function("sine", Sine) is Sine
     try:
-        assert parse("sin(x) * 2") is Sin(Var("x")) * 2
+        assert parse("sine(x) * 2") is Sine(Var("x")) * 2
     finally:
-        del FUNCTIONS["sin"]
+        del FUNCTIONS["sine"]
     with pytest.raises(ValueError, match="identifier"):
-        register_function("not a name", Sin)
+        register_function("not a name", Sine)
     with pytest.raises(TypeError, match="node class"):
-        register_function("sin", 3)  # type: ignore[arg-type]
+        register_function("sine", 3)  # type: ignore[arg-type]
 
 
 def test_const_of_a_fraction_is_exact_or_a_clear_error() -> None:
@@ -61,26 +61,26 @@ def test_testing_without_hypothesis_says_which_extra(tmp_path: Path) -> None:
     assert "chainrule.testing needs hypothesis: pip install 'chainrule[testing]'" in result.stdout
 
 
-@given(expressions(("x", "y"), extra_nodes=[Sin, Cos]))
+@given(expressions(("x", "y"), extra_nodes=[Sine, Cosine]))
 def test_expressions_draw_a_users_node_types(e: Expr) -> None:
     # A law about the user's nodes: once parse knows them, show and parse are inverse.
-    register_function("sin", Sin)
-    register_function("cos", Cos)
+    register_function("sine", Sine)
+    register_function("cosine", Cosine)
     try:
         assert parse(show(e)) is e
     finally:
-        del FUNCTIONS["sin"], FUNCTIONS["cos"]
+        del FUNCTIONS["sine"], FUNCTIONS["cosine"]
 
 
 def test_expressions_reach_users_nodes() -> None:
     seen: set[type] = set()
 
-    @given(expressions(("x",), operators=(), functions=(), extra_nodes=[Sin, Cos]))
+    @given(expressions(("x",), operators=(), functions=(), extra_nodes=[Sine, Cosine]))
     def collect(e: Expr) -> None:
         seen.add(type(e))
-        assert {type(node) for node in postorder(e)} <= {Sin, Cos, Var, Const}
+        assert {type(node) for node in postorder(e)} <= {Sine, Cosine, Var, Const}
 
     collect()
-    assert {Sin, Cos} <= seen
+    assert {Sine, Cosine} <= seen
     with pytest.raises(TypeError, match="extra_nodes takes node classes"):
         expressions(extra_nodes=[int])  # type: ignore[list-item]

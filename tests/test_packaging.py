@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-RULE_FILES = sorted(p.name for p in (ROOT / "rules").glob("*.rules"))
+#: Every rule table, the default ones and rules/optional/'s, by path under rules/.
+RULE_FILES = sorted(p.relative_to(ROOT / "rules").as_posix() for p in (ROOT / "rules").rglob("*.rules"))
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,8 @@ def test_rule_files_exist() -> None:
 
 def test_wheel_ships_every_rule_file(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
-    shipped = sorted(Path(n).name for n in names if n.startswith("chainrule/rules/") and n.endswith(".rules"))
+    prefix = "chainrule/rules/"
+    shipped = sorted(n.removeprefix(prefix) for n in names if n.startswith(prefix) and n.endswith(".rules"))
     assert shipped == RULE_FILES
 
 
@@ -68,6 +70,7 @@ def test_installed_wheel_loads_its_own_rules(wheel: Path, tmp_path: Path) -> Non
         "assert chainrule.__file__.startswith(sys.argv[1]), chainrule.__file__;"
         "sources = {r.source for r in chainrule.DEFAULT_RULES};"
         "assert sources and all(s.startswith(sys.argv[1]) for s in sources), sources;"
+        "assert all(r.source.startswith(sys.argv[1]) for r in chainrule.POWER_RULES);"
         "x = chainrule.Var('x');"
         "assert chainrule.simplify(0 + x * 1) is x;"
         "print(len(chainrule.DEFAULT_RULES))"

@@ -25,7 +25,7 @@ from chainrule import (
 )
 from chainrule.testing import expressions
 from tests.lab_strategies import dag_expressions
-from tests.test_extension import Cos, Sin
+from tests.test_extension import Cosine, Sine
 
 x, y = Var("x"), Var("y")
 
@@ -75,10 +75,10 @@ def test_pickle_keeps_sharing_and_leaves_pickle_small() -> None:
 
 
 def test_users_nodes_pickle_and_json() -> None:
-    e = Sin(Cos(x) + 1) * Sin(Cos(x) + 1)
+    e = Sine(Cosine(x) + 1) * Sine(Cosine(x) + 1)
     assert pickle.loads(pickle.dumps(e)) is e
     assert from_json(to_json(e)) is e
-    assert '"tests.test_extension.Sin"' in to_json(e)
+    assert '"tests.test_extension.Sine"' in to_json(e)
 
 
 def _call(f: object, value: float) -> float:

@@ -31,7 +31,7 @@ def test_default_rule_is_sound(rule: Rule) -> None:
 )
 def test_assert_sound_finds_a_counterexample(text: str, why: str) -> None:
     with pytest.raises(Unsound, match=why) as caught:
-        assert_sound(parse_rule(text), max_examples=400, seed=0)
+        assert_sound(parse_rule(text), max_examples=1000, seed=0)
     assert "rewrote" in str(caught.value)
 
 

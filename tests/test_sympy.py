@@ -29,7 +29,7 @@ from chainrule import (
     to_sympy,
 )
 from chainrule.testing import environments, expressions
-from tests.test_extension import Sin
+from tests.test_extension import Sine
 
 x, y = Var("x"), Var("y")
 X, Y = sympy.symbols("x y")
@@ -131,8 +131,8 @@ def test_what_chainrule_lacks_is_named(sympy_expr: sympy.Basic, message: str) ->
 
 
 def test_users_node_without_a_sympy_form_is_named() -> None:
-    with pytest.raises(ChainruleError, match="no SymPy form for the node type Sin"):
-        to_sympy(Sin(x) + 1)
+    with pytest.raises(ChainruleError, match="no SymPy form for the node type Sine"):
+        to_sympy(Sine(x) + 1)
 
 
 def test_depth_100000_both_ways_and_sharing_converted_once() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .compile import lambdify
+from .define import define_function
 from .diff import diff, diff_node
 from .dispatch import NAMESPACE
 from .errors import (
@@ -14,10 +15,12 @@ from .errors import (
     UnboundVariableError,
 )
 from .evaluate import evaluate, evaluate_node
+from .functions import Cos, Pow, Sigmoid, Sin, Softplus, Sqrt
 from .grad import adjoint_node, grad
 from .interop_sympy import from_sympy, to_sympy
 from .jacobian import hessian, jacobian
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
+from .optional_rules import POWER_RULES
 from .parse import parse, register_function
 from .polynomial import horner
 from .printers import to_dot, to_latex
@@ -50,6 +53,13 @@ __all__ = [
     "Exp",
     "Log",
     "TanH",
+    "Pow",
+    "Sqrt",
+    "Sin",
+    "Cos",
+    "Sigmoid",
+    "Softplus",
+    "define_function",
     "show",
     "parse",
     "evaluate",
@@ -67,6 +77,7 @@ __all__ = [
     "parse_rule",
     "load_rules",
     "DEFAULT_RULES",
+    "POWER_RULES",
     "bottom_up",
     "top_down",
     "chain",

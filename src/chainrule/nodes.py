@@ -88,7 +88,7 @@ def operators() -> tuple[type[Expr], ...]:
     """Every node class with an ``op`` record, in the order they were defined.
 
     >>> [cls.op.symbol for cls in operators() if cls.op.infix]
-    ['+', '-', '*', '/']
+    ['+', '-', '*', '/', '**']
     """
     return tuple(_OPERATORS.values())
 
@@ -349,6 +349,16 @@ class Expr(metaclass=_Interning):
 
     def __rtruediv__(self, other: object) -> Any:
         return _binary(Div, other, self)
+
+    def __pow__(self, other: object) -> Any:
+        from .functions import Pow
+
+        return _binary(Pow, self, other)
+
+    def __rpow__(self, other: object) -> Any:
+        from .functions import Pow
+
+        return _binary(Pow, other, self)
 
     def __neg__(self) -> Expr:
         return Mul(Const(-1), self)

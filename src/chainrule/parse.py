@@ -40,12 +40,22 @@ def register_function(name: str, node_class: Callable[[Expr], Expr]) -> Callable
     return node_class
 
 
+def _power(x: Expr, y: Expr) -> Expr:
+    from .functions import Pow  # imported when used: functions fills FUNCTIONS while it loads
+
+    return Pow(x, y)
+
+
 _BINARY: dict[str, tuple[int, Callable[[Expr, Expr], Expr]]] = {
     cls.op.symbol: (cls.op.precedence, cls)
     for cls in operators()
     if cls.op and cls.op.symbol and cls.op.infix
 }
+# ``**`` builds a Pow (chainrule.functions), a module that may load after this one: built when used.
+_BINARY.setdefault("**", (4, _power))
 _UNARY_PRECEDENCE = 3
+#: Operators that group to the right: ``2 ** 3 ** 2`` is ``2 ** (3 ** 2)``.
+_RIGHT_ASSOCIATIVE = frozenset({"**"})
 
 #: Builds the node for a pattern variable ``?name`` or ``?name:kind`` (rules only).
 PatternFactory = Callable[[str, "str | None", int], Expr]
@@ -57,7 +67,7 @@ _TOKEN = re.compile(
     (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<name>[^\W\d]\w*)
   | (?P<pattern>\?[^\W\d]\w*(?::[^\W\d]\w*)?)
-  | (?P<op>[-+*/])
+  | (?P<op>\*\*|[-+*/])
   | (?P<lparen>\()
   | (?P<rparen>\))
     )""",
@@ -218,10 +228,13 @@ def parse(text: str, *, pattern: PatternFactory | None = None) -> Expr:
                 raise _error(f"unexpected {token.text!r}, expected an operand", token.position, text)
         elif kind == "op":
             precedence, combine = _BINARY[token.text]
+            # ``**`` binds tighter than unary minus and groups to the right, so ``-x ** 2`` is
+            # ``-1 * (x ** 2)``; the others pop operators of equal precedence (left to right).
+            tighter = precedence + (token.text in _RIGHT_ASSOCIATIVE)
             while (
                 operators
                 and operators[-1].kind in ("binary", "negate")
-                and operators[-1].precedence >= precedence
+                and operators[-1].precedence >= tighter
             ):
                 reduce_top()
             operators.append(_Frame("binary", token.position, precedence, combine))
@@ -244,3 +257,7 @@ def parse(text: str, *, pattern: PatternFactory | None = None) -> Expr:
             raise _error(f"unexpected {token.text!r}, expected an operator or ')'", token.position, text)
     assert len(operands) == 1
     return operands[0]
+
+
+# The library's functions beyond the lab's (sqrt, sin, ...) register their names in FUNCTIONS.
+from . import functions as _functions  # noqa: E402, F401

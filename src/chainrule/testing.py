@@ -19,6 +19,8 @@ except ImportError:  # a plain install: hypothesis is the [testing] extra
         "chainrule.testing needs hypothesis: pip install 'chainrule[testing]' (or hypothesis)"
     ) from None
 
+from . import functions as _functions  # noqa: F401  (its node types are in operators() below)
+from .define import FUNCTION_NODES
 from .errors import EvaluationError
 from .evaluate import evaluate
 from .nodes import Const, Exp, Expr, Mul, Sum, TanH, Var, operators
@@ -45,6 +47,14 @@ _BINARY: dict[str, Callable[[Expr, Expr], Expr]] = {
 _UNARY: dict[str, Callable[[Expr], Expr]] = {
     cls.op.symbol: cls for cls in operators() if cls.op and cls.op.symbol and not cls.op.infix
 }
+#: What ``expressions`` draws unless told otherwise: every built-in node type.
+OPERATORS = tuple(_BINARY)
+FUNCTIONS = tuple(_UNARY)
+
+
+def _unary(name: str) -> Callable[[Expr], Expr] | None:
+    """A function node type by name: the library's, or one added with ``define_function``."""
+    return _UNARY.get(name) or FUNCTION_NODES.get(name)
 
 
 def constants(
@@ -61,15 +71,17 @@ def constants(
 def expressions(
     variables: Sequence[str] = ("x", "y"),
     *,
-    operators: Sequence[str] = ("+", "-", "*", "/"),
-    functions: Sequence[str] = ("exp", "log", "tanh"),
+    operators: Sequence[str] = OPERATORS,
+    functions: Sequence[str] = FUNCTIONS,
     leaves: st.SearchStrategy[Expr] | None = None,
     max_leaves: int = 12,
     extra_nodes: Sequence[type[Expr]] = (),
 ) -> st.SearchStrategy[Expr]:
     """Random expressions over ``variables`` built from the given operators and functions.
 
-    ``extra_nodes`` adds node types of your own (``extra_nodes=[Sin, Cos]``):
+    By default every built-in node type (``OPERATORS``, ``FUNCTIONS``); a function
+    added with ``define_function`` is drawn when named in ``functions``.
+    ``extra_nodes`` adds node types of your own (``extra_nodes=[Sine, Cosine]``):
     each is built from as many random subexpressions as it has fields, so
     property tests reach rules about your nodes.
 
@@ -77,7 +89,7 @@ def expressions(
     >>> @given(expressions(("x",)))
     ... def test(e): ...
     """
-    unknown = [op for op in operators if op not in _BINARY] + [f for f in functions if f not in _UNARY]
+    unknown = [op for op in operators if op not in _BINARY] + [f for f in functions if _unary(f) is None]
     if unknown:
         raise ValueError(f"unknown operators or functions: {unknown}")
     for kind in extra_nodes:
@@ -96,7 +108,7 @@ def expressions(
                 st.builds(lambda op, a, b: _BINARY[op](a, b), st.sampled_from(operators), inner, inner)
             )
         if functions:
-            options.append(st.builds(lambda f, a: _UNARY[f](a), st.sampled_from(functions), inner))
+            options.extend(st.builds(build, inner) for f in functions if (build := _unary(f)) is not None)
         options.extend(st.builds(kind, *[inner] * len(kind._field_names)) for kind in extra_nodes)
         return st.one_of(options)
 

@@ -1,0 +1,35 @@
+"""Rule tables shipped beside the default one but not part of it: ``POWER_RULES``.
+
+They live in ``rules/optional/`` (``chainrule/rules/optional`` in a wheel),
+as data like the default tables; a user adds them explicitly:
+``simplify(e, DEFAULT_RULES + POWER_RULES)``.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from .errors import RuleError
+from .rules import Rule, load_rules
+
+__all__ = ["POWER_RULES"]
+
+
+def _optional_file(name: str) -> Traversable:
+    """``rules/optional/name``: in the installed wheel, else in the checkout."""
+    folders: list[Traversable] = [
+        importlib.resources.files("chainrule") / "rules" / "optional",
+        Path(__file__).resolve().parents[2] / "rules" / "optional",
+    ]
+    for folder in folders:
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    raise RuleError(f"the optional rule table rules/optional/{name} is missing from this installation")
+
+
+#: Collecting powers (``?x * ?x -> ?x ** 2``, ``x ** a * x ** b -> x ** (a + b)``, ...): each can add
+#: a node to a DAG (a new exponent), which the default table never does.
+POWER_RULES: tuple[Rule, ...] = load_rules(_optional_file("powers.rules"))
