@@ -19,7 +19,7 @@ from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .parse import parse
 from .polynomial import horner
 from .printers import to_dot, to_latex
-from .rules import DEFAULT_RULES, Rule, load_rules, parse_rule
+from .rules import DEFAULT_RULES, Rule, load_rules, parse_rule, parse_rules
 from .show import show, show_node
 from .simplify import Explanation, Step, explain, simplify
 from .strategies import (
@@ -32,7 +32,6 @@ from .strategies import (
     innermost,
     switch,
     tap,
-    top_down,
 )
 from .traverse import count_nodes, fold, postorder, tree_size
 
@@ -62,10 +61,10 @@ __all__ = [
     "Step",
     "Rule",
     "parse_rule",
+    "parse_rules",
     "load_rules",
     "DEFAULT_RULES",
     "bottom_up",
-    "top_down",
     "chain",
     "do_one",
     "condition",

@@ -28,6 +28,7 @@ __all__ = [
     "Log",
     "TanH",
     "children",
+    "rebuild",
     "as_expr",
 ]
 
@@ -503,3 +504,22 @@ class TanH(Expr):
     """The hyperbolic tangent of x."""
 
     x: Expr = attrs.field(converter=_to_x)
+
+
+def rebuild(node: Expr, kids: list[Expr] | tuple[Expr, ...]) -> Expr:
+    """``node`` with its child expressions replaced by ``kids`` (the node itself if they are the same)."""
+    old = node._kids
+    if len(kids) != len(old):
+        raise ValueError(f"{type(node).__name__} has {len(old)} children, got {len(kids)}")
+    if tuple(kids) == old:  # nodes compare by identity: this is "the same children", in C
+        return node
+    cls: Any = type(node)
+    if cls._plain_children:
+        return cls(*kids)  # type: ignore[no-any-return]
+    given = iter(kids)
+    fields = {
+        name: next(given) if isinstance(value, Expr) else value
+        for name in cls._field_names
+        for value in (getattr(node, name),)
+    }
+    return cls(**fields)  # type: ignore[no-any-return]
