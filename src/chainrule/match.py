@@ -44,6 +44,7 @@ __all__ = [
     "NoRewrite",
     "compile_build",
     "compile_match",
+    "constant_of",
     "match",
     "match_node",
     "type_test",
@@ -194,6 +195,13 @@ def type_test(pattern: Expr) -> Callable[[type], bool]:
     if known and case is _variable and KINDS[pattern.kind] is _BUILTIN_KINDS[pattern.kind]:  # type: ignore[attr-defined]
         return _KIND_TYPES[pattern.kind]  # type: ignore[attr-defined]
     return _any_type
+
+
+def constant_of(pattern: Expr) -> object:
+    """The number a pattern node's closure requires (by value), or None if it requires none."""
+    if resolve(match_node, type(pattern)) is _number:
+        return pattern.value  # type: ignore[attr-defined]
+    return None
 
 
 _BUILTIN_KINDS = dict(KINDS)

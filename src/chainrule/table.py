@@ -1,19 +1,23 @@
-"""The rule table as the engine uses it: rules indexed by the types of a node and of its children.
+"""The rule table as the engine uses it: rules indexed by the shape of the node they can rewrite.
 
 ``RuleIndex`` maps a node's *shape* (its type and its children's types) to
 one strategy: ``do_one`` of the rules whose left side can match a node of
 that shape, in table order.  The children's types narrow the choice
 (``Rule.child_types``, read off the compiled pattern): a ``Mul`` of a
 ``TanH`` and a ``Sub`` is tried against the two or three rules that could
-match it, not the dozen whose root is a ``Mul``.  Entries are built the
-first time a shape is seen.
+match it, not the dozen whose root is a ``Mul``.  Where the rules name
+constants at a child's place (``0 * ?x``, ``exp(7) -> ...``), the entry
+narrows further by that constant's value, so a table of many one-shot rules
+costs a dictionary lookup per node, not a scan.  Entries are built the
+first time a shape (or value) is seen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .nodes import Expr, children
+from .match import constant_of
+from .nodes import Const, Expr, children
 from .rules import Rule
 from .strategies import Strategy, do_one, identity
 
@@ -21,6 +25,14 @@ __all__ = ["RuleIndex"]
 
 #: A node's type followed by its children's types.
 Shape = tuple[type, ...]
+Wrap = Callable[[Rule], Strategy[Expr]]
+
+
+def _first_of(rules: Sequence[Rule], wrap: Wrap | None) -> Strategy[Expr]:
+    rewrites = [rule.rewrite if wrap is None else wrap(rule) for rule in rules]
+    if not rewrites:
+        return identity
+    return rewrites[0] if len(rewrites) == 1 else do_one(*rewrites)
 
 
 class RuleIndex(dict[Shape, Strategy[Expr]]):
@@ -30,7 +42,7 @@ class RuleIndex(dict[Shape, Strategy[Expr]]):
     passes one that records the rule as it fires).
     """
 
-    def __init__(self, rules: Sequence[Rule], wrap: Callable[[Rule], Strategy[Expr]] | None = None) -> None:
+    def __init__(self, rules: Sequence[Rule], wrap: Wrap | None = None) -> None:
         super().__init__()
         self.rules = tuple(rules)
         self.wrap = wrap
@@ -50,13 +62,63 @@ class RuleIndex(dict[Shape, Strategy[Expr]]):
         ]
 
     def __missing__(self, shape: Shape) -> Strategy[Expr]:
-        rewrites = [rule.rewrite if self.wrap is None else self.wrap(rule) for rule in self.fitting(shape)]
-        entry: Strategy[Expr] = identity
-        if rewrites:
-            entry = rewrites[0] if len(rewrites) == 1 else do_one(*rewrites)
+        fitting = self.fitting(shape)
+        places = [
+            i
+            for i, kind in enumerate(shape[1:])
+            if issubclass(kind, Const) and any(_named(rule, i) is not None for rule in fitting)
+        ]
+        entry = _ByValue(fitting, places, self.wrap) if places else _first_of(fitting, self.wrap)
         self[shape] = entry
         return entry
 
     def rewrite(self, node: Expr) -> Expr:
         """``switch(shape, self)`` as one call: the strategy for the node's shape, applied to it."""
         return self[(type(node), *map(type, children(node)))](node)
+
+
+def _named(rule: Rule, place: int) -> object:
+    """The constant the rule's left side requires at child ``place`` (None if none)."""
+    return constant_of(children(rule.lhs)[place]) if rule.head is not None else None
+
+
+class _ByValue(dict[tuple[object, ...], Strategy[Expr]]):
+    """For one shape: the values of the constant children at ``places`` -> ``do_one`` of the rules
+    whose left side accepts them (a rule naming a constant there needs that very value)."""
+
+    def __init__(self, rules: list[Rule], places: list[int], wrap: Wrap | None) -> None:
+        super().__init__()
+        self.rules, self.places, self.wrap = rules, places, wrap
+        # Per place: value -> positions (in ``rules``) of the rules naming it; and those naming none.
+        self.naming: list[dict[object, set[int]]] = []
+        self.free: list[set[int]] = []
+        for place in places:
+            naming: dict[object, set[int]] = {}
+            free: set[int] = set()
+            for position, rule in enumerate(rules):
+                value = _named(rule, place)
+                if value is None:
+                    free.add(position)
+                else:
+                    naming.setdefault(value, set()).add(position)
+            self.naming.append(naming)
+            self.free.append(free)
+
+    def __missing__(self, values: tuple[object, ...]) -> Strategy[Expr]:
+        chosen: set[int] | None = None
+        for value, naming, free in zip(values, self.naming, self.free, strict=True):
+            allowed = free if value is None else free | naming[value]
+            chosen = allowed if chosen is None else chosen & allowed
+        assert chosen is not None  # there is at least one place
+        entry = self[values] = _first_of([self.rules[i] for i in sorted(chosen)], self.wrap)
+        return entry
+
+    def __call__(self, node: Expr) -> Expr:
+        kids = children(node)
+        # A value no rule names is None: entries stay as few as the named values, whatever the input.
+        key = tuple(
+            value if value in naming else None
+            for place, naming in zip(self.places, self.naming, strict=True)
+            for value in (kids[place].value,)  # type: ignore[attr-defined]
+        )
+        return self[key](node)
