@@ -23,6 +23,7 @@ levels; deeper ones are refused with a RuleError when compiled.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from operator import itemgetter
 from typing import Any
@@ -95,6 +96,10 @@ def match(pattern: Expr, expr: Expr, bindings: Mapping[str, Expr] | None = None)
     return found if compile_match(pattern)(expr, found) else None
 
 
+#: The closures of variables without a kind (weakly held): matching one fails only on a repeated name.
+_BINDERS: weakref.WeakSet[Matcher] = weakref.WeakSet()
+
+
 def _variable(pattern: PatternVar) -> Matcher:
     name = pattern.name
     if pattern.kind is None:
@@ -103,6 +108,7 @@ def _variable(pattern: PatternVar) -> Matcher:
             # Binds a free variable; a bound one must be the same (interned) node.
             return bindings.setdefault(name, expr) is expr
 
+        _BINDERS.add(bind)
         return bind
     accepts = KINDS[pattern.kind]
 
@@ -145,6 +151,16 @@ def _structural(pattern: Expr, *kids: Matcher) -> Matcher:
         return same_node
     if len(kids) == 2:  # the common case, unrolled: this runs for every node simplify tries
         first, second = kids
+        if first in _BINDERS and second not in _BINDERS:
+            first, second = second, first  # test the part that can fail first: a free variable cannot
+
+            def same_binary_swapped(expr: Expr, bindings: Bindings) -> bool:
+                if type(expr) is not kind:
+                    return False
+                a, b = children(expr)
+                return first(b, bindings) and second(a, bindings)
+
+            return same_binary_swapped
 
         def same_binary(expr: Expr, bindings: Bindings) -> bool:
             if type(expr) is not kind:

@@ -73,7 +73,7 @@ def simplify(expr: Expr, rules: Iterable[Rule] = DEFAULT_RULES, *, max_steps: in
     except RewriteStopped:
         pass
     # Run again with the rules instrumented, to name the rules in the report.
-    explain(expr, rules, max_steps=max_steps)
+    _explain(expr, rules, max_steps, "simplify")
     raise AssertionError("explain stopped where simplify did not")  # pragma: no cover
 
 
@@ -222,12 +222,16 @@ def explain(
     Where ``simplify`` raises RewriteLimitError, so does ``explain``; the
     error's ``.explanation`` holds the steps up to that point.
     """
+    return _explain(expr, rules, max_steps, "explain")
+
+
+def _explain(expr: Expr, rules: Iterable[Rule], max_steps: int | None, who: str) -> Explanation:
     recorder = _Recorder()
-    index = RuleIndex(_rules(expr, rules, "explain"), recorder.wrap)
+    index = RuleIndex(_rules(expr, rules, who), recorder.wrap)
     try:
         result = innermost(index.rewrite, fuel=max_steps, on_reuse=recorder.reuse)(expr)
     except RewriteStopped as stop:
-        raise _named(stop, expr, recorder) from None
+        raise _named(stop, expr, recorder, who) from None
     events, states = recorder.events, list[Expr]()
     if len(events) * count_nodes(expr) <= _EAGER_WORK:
         events, states = _effective(expr, events)
@@ -259,17 +263,17 @@ def _effective(
     return kept, states
 
 
-def _named(stop: RewriteStopped, start: Expr, recorder: _Recorder) -> RewriteStopped:
+def _named(stop: RewriteStopped, start: Expr, recorder: _Recorder, who: str) -> RewriteStopped:
     """The engine's report, with the rules that did it named, and the steps so far attached."""
     names = [recorder.fired.get(before, "?") for before, _ in stop.trail]
     if stop.reason is StopReason.CYCLE:
         shown = " -> ".join(names[:12]) + (" -> ..." if len(names) > 12 else "")
         at = f" (from {describe(stop.trail[0][0])})" if stop.trail else ""
-        message = f"simplify: the rules cycle: {shown} leads back to an expression still being rewritten{at}"
+        message = f"{who}: the rules cycle: {shown} leads back to an expression still being rewritten{at}"
     else:
         counts = sorted(frequencies(names).items(), key=lambda kv: -kv[1])
         busiest = ", ".join(f"{name} ({count}x)" for name, count in counts)
-        message = f"simplify: {stop}; the last {len(names)} rewrites used {busiest}"
+        message = f"{who}: {stop}; the last {len(names)} rewrites used {busiest}"
     error = RewriteStopped(message, stop.reason, stop.trail, tuple(unique(names)))
     replay = _Replay(start, recorder.events, None)
     steps = tuple(Step(n, old, new, again, replay, k) for k, (n, old, new, again) in enumerate(replay.events))

@@ -277,6 +277,11 @@ class _Normaliser:
     as it is and the pass marked ``dirty``, and the next pass finishes it.
     """
 
+    __slots__ = (
+        "rule", "fuel", "root", "budget", "steps", "normal", "memo", "active", "recent", "nesting", "dirty",
+        "on_reuse", "original", "clock", "known_at", "replaced_at", "fold_started",
+    )  # fmt: skip
+
     def __init__(
         self, rule: Strategy[Any], fuel: int | None, on_reuse: Callable[[Any, Any], object] | None, root: Expr
     ) -> None:
@@ -315,22 +320,12 @@ class _Normaliser:
         return self.visit
 
     def visit(self, node: Expr, *kids: Expr) -> Expr:
-        current = node if kids == children(node) else rebuild(node, kids)
-        normal = self.normal
-        if current in normal:
-            return current
-        if current is not node:
-            if self.on_reuse is not None and node not in self.original:
-                self._report_stale(node, kids)
-            found = self.memo.get(current)
+        if not kids or kids == children(node):
+            current = node
+        else:
+            current = rebuild(node, kids)
+            found = self._known_form(node, kids, current)
             if found is not None:
-                if self.on_reuse is not None:
-                    changed = self._changed_at(node, kids)
-                    last = self.replaced_at.get(current, -1)
-                    if found is not current and changed >= last:
-                        self._reuse(current, found)
-                        last = self.clock
-                    self.known_at[node] = max(changed, last)
                 return found
         if current in self.active:
             raise self._cycle(current)
@@ -341,14 +336,32 @@ class _Normaliser:
                 self.known_at[node] = self.clock
             return result
         # The common case: the node is normal (if its children are).
+        normal = self.normal
         if normal.issuperset(kids):
             normal.add(current)
         else:
             self.dirty = True
-        self.memo[current] = current
+        if current is not node:
+            self.memo[current] = current
         if self.on_reuse is not None:
             self.known_at[current] = self.known_at[node] = self._changed_at(node, kids)
         return current
+
+    def _known_form(self, node: Expr, kids: tuple[Expr, ...], current: Expr) -> Expr | None:
+        """The normal form of ``current`` (``node`` rebuilt with normal children), if known already;
+        ``explain`` hears of it where it reappeared in the expression."""
+        on_reuse = self.on_reuse
+        if on_reuse is not None and node not in self.original:
+            self._report_stale(node, kids)
+        found = current if current in self.normal else self.memo.get(current)
+        if found is not None and on_reuse is not None:
+            changed = self._changed_at(node, kids)
+            last = self.replaced_at.get(current, -1)
+            if found is not current and changed >= last:
+                self._reuse(current, found)
+                last = self.clock
+            self.known_at[node] = max(changed, last)
+        return found
 
     def _rewritten(self, current: Expr, new: Any) -> Expr:
         """Normalise ``new``, what the rule made of ``current``: here, or in a nested fold."""
