@@ -67,7 +67,8 @@ def simplify(expr: Expr, rules: Iterable[Rule] = DEFAULT_RULES, *, max_steps: in
     node of ``expr``); RewriteLimitError, naming the rules, when the rules
     cycle or exceed it.
     """
-    strategy: Strategy[Expr] = innermost(_index(expr, rules, "simplify").rewrite, fuel=max_steps)
+    index = _index(expr, rules, "simplify")
+    strategy = index.normalise if max_steps is None else innermost(index.rewrite, fuel=max_steps)
     try:
         return strategy(expr)
     except RewriteStopped:

@@ -266,6 +266,8 @@ def innermost(
 _MAX_NESTING = 64
 #: How many recent rewrites ``innermost`` keeps for its reports.
 _REMEMBERED = 256
+#: Stands for the bookkeeping only ``explain`` needs (never written to without ``on_reuse``).
+_UNUSED: Any = {}
 
 
 class _Normaliser:
@@ -300,12 +302,13 @@ class _Normaliser:
         self.on_reuse = on_reuse
         # For explain: the input's nodes, when each node's normal form became known, and when the
         # nested fold now running started (a node it visits was created by the rewrite that began it).
-        self.original: set[Expr] = set(postorder(root)) if on_reuse is not None else set()
         # ``clock`` counts the rewrites and reuses reported (explain's steps).
-        self.clock = 0
-        self.known_at: dict[Expr, int] = {}
-        self.replaced_at: dict[Expr, int] = {}
-        self.fold_started = 0
+        self.clock = self.fold_started = 0
+        self.original: set[Expr] = _UNUSED
+        self.known_at: dict[Expr, int] = _UNUSED
+        self.replaced_at: dict[Expr, int] = _UNUSED
+        if on_reuse is not None:
+            self.original, self.known_at, self.replaced_at = set(postorder(root)), {}, {}
 
     def run(self, root: Expr) -> Expr:
         result = root

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from .match import constant_of
 from .nodes import Const, Expr, children
 from .rules import Rule
-from .strategies import Strategy, do_one, identity
+from .strategies import Strategy, do_one, identity, innermost
 
 __all__ = ["RuleIndex"]
 
@@ -46,6 +46,8 @@ class RuleIndex(dict[Shape, Strategy[Expr]]):
         super().__init__()
         self.rules = tuple(rules)
         self.wrap = wrap
+        #: ``simplify``'s strategy for this table (with the default fuel), made once.
+        self.normalise: Strategy[Expr] = innermost(self.rewrite)
 
     def fitting(self, shape: Shape) -> list[Rule]:
         """The rules that can match a node of this shape, in table order."""
