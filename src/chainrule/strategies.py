@@ -377,12 +377,12 @@ class _Normaliser:
                 self._count(current, new)
                 self.active[current] = self.steps - 1
                 chain.append(current)
+                if new in normal:  # the common case: 0 * x became the 0 seen already
+                    return self._known(chain, new)
                 found = self.memo.get(new)
                 if found is not None:
                     self._reuse(new, found)
                     return self._known(chain, found)
-                if new in normal:
-                    return self._known(chain, new)
                 if new in self.active:
                     raise self._cycle(new)
                 if not normal.issuperset(children(new)):
@@ -409,8 +409,7 @@ class _Normaliser:
 
     def _known(self, chain: list[Expr], result: Expr) -> Expr:
         memo = self.memo
-        for node in chain:
-            memo[node] = result
+        memo.update(dict.fromkeys(chain, result))
         memo[result] = result
         if self.on_reuse is not None:
             self.known_at[result] = self.clock
