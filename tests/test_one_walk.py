@@ -32,13 +32,6 @@ ALLOWED = {
     # Not chainrule DAGs: the fold works on Expr nodes only.
     "interop_sympy.py": "from_sympy walks a SymPy tree (SymPy objects, keyed by id)",
     "serialize.py": "finding node types walks Python's class hierarchy, not an expression",
-    # The rewrite branch replaces these with the fold (instantiate, bottom_up, the pruned walk).
-    "patterns.py": "rewrite branch: outside_blocks becomes postorder(..., prune=is_block)",
-    "rules.py": "rewrite branch: instantiate becomes a fold with prune",
-    "strategies.py": "rewrite branch: bottom_up and friends become folds",
-    "simplify.py": "rewrite branch: its walk becomes a fold",
-    "match.py": "rewrite branch: the one compiled matcher replaces it",
-    "rulecode.py": "rewrite branch: the generated-source matcher is deleted",
 }
 
 

@@ -9,10 +9,11 @@ import attrs
 import pytest
 
 import chainrule.strategies
-from chainrule import Const, Expr, RewriteLimitError, Sum, Var, count_nodes, parse, show
+from chainrule import Const, Exp, Expr, RewriteLimitError, Sum, Var, count_nodes, parse, show
 from chainrule.nodes import as_expr
 from chainrule.strategies import (
     RewriteStopped,
+    StopReason,
     bottom_up,
     chain,
     condition,
@@ -24,7 +25,6 @@ from chainrule.strategies import (
     rebuild,
     switch,
     tap,
-    top_down,
     unchanged,
 )
 
@@ -73,12 +73,11 @@ def test_fixpoint_runs_to_a_fixed_point_and_gives_up_when_the_fuel_runs_out() ->
     with pytest.raises(RewriteLimitError, match="no fixed point after 50 rewrites") as caught:
         fixpoint(inc, fuel=50)(0)
     assert isinstance(caught.value, RewriteStopped)
-    assert caught.value.reason == "fuel"
+    assert caught.value.reason is StopReason.STEP_LIMIT
 
 
 def test_traversals_treat_non_expressions_as_leaves() -> None:
     assert bottom_up(inc)(1) == 2
-    assert top_down(inc)(1) == 2
     assert innermost(halve_even)(40) == 5
 
 
@@ -113,17 +112,6 @@ def test_bottom_up_is_one_pass_and_innermost_goes_to_the_fixed_point() -> None:
     assert show(innermost(zero_plus)(parse("0 + (0 + x)"))) == "x"
 
 
-def test_top_down_rewrites_a_node_before_its_children() -> None:
-    order: list[str] = []
-
-    def log(node: Expr) -> Expr:
-        order.append(show(node))
-        return node
-
-    top_down(log)(parse("(x + y) * z"))
-    assert order == ["((x + y) * z)", "(x + y)", "x", "y", "z"]
-
-
 def test_innermost_normalises_each_distinct_node_once() -> None:
     leaf: Expr = parse("0 + x")
     e = leaf
@@ -149,7 +137,7 @@ def test_innermost_reports_a_cycle_at_once_with_the_rewrites_in_it() -> None:
 
     with pytest.raises(RewriteStopped, match="cycle") as caught:
         innermost(swap)(parse("x + y"))
-    assert caught.value.reason == "cycle"
+    assert caught.value.reason is StopReason.CYCLE
     assert [(show(a), show(b)) for a, b in caught.value.trail] == [
         ("(x + y)", "(y + x)"),
         ("(y + x)", "(x + y)"),
@@ -164,14 +152,33 @@ def test_innermost_reports_a_rule_that_keeps_growing_when_the_fuel_runs_out() ->
 
     with pytest.raises(RewriteStopped, match="no fixed point after 100 rewrites") as caught:
         innermost(count_up, fuel=100)(parse("1 + x"))
-    assert caught.value.reason == "fuel"
+    assert caught.value.reason is StopReason.STEP_LIMIT
     assert show(caught.value.trail[-1][1]) == "(102 + x)"
 
 
-def test_innermost_tells_which_rewrites_it_made() -> None:
+def test_an_instrumented_rule_tells_which_rewrites_innermost_made() -> None:
     steps: list[tuple[str, str]] = []
-    innermost(zero_plus, on_step=lambda a, b: steps.append((show(a), show(b))))(parse("0 + (0 + x)"))
+    innermost(tap(zero_plus, lambda a, b: steps.append((show(a), show(b)))))(parse("0 + (0 + x)"))
     assert steps == [("(0 + x)", "x")]  # the root, rebuilt, is (0 + x) again: normalised once
+
+
+def test_one_stop_vocabulary() -> None:
+    assert [str(reason) for reason in StopReason] == ["fixed point", "cycle", "step limit"]
+
+
+def test_a_cascade_deeper_than_the_nesting_bound_is_finished_by_another_pass() -> None:
+    """Each rewrite makes a node whose child needs rewriting: nested normalisation, 500 deep."""
+
+    def unfold(node: Expr) -> Expr:  # exp(n) -> exp(exp(n - 1)) for n > 0
+        if isinstance(node, Exp) and isinstance(node.x, Const) and node.x.value > 0:
+            return Exp(Exp(Const(node.x.value - 1)))
+        return node
+
+    result = innermost(unfold)(parse("exp(500)"))
+    expected: Expr = Const(0)
+    for _ in range(501):
+        expected = Exp(expected)
+    assert result is expected
 
 
 def test_innermost_at_depth_100000() -> None:

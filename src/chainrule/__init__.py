@@ -20,11 +20,11 @@ from .grad import adjoint_node, grad
 from .interop_sympy import from_sympy, to_sympy
 from .jacobian import hessian, jacobian
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
-from .optional_rules import POWER_RULES
+from .optional_rules import COEFFICIENT_RULES, POWER_RULES
 from .parse import parse, register_function
 from .polynomial import horner
 from .printers import to_dot, to_latex
-from .rules import DEFAULT_RULES, Rule, load_rules, parse_rule
+from .rules import DEFAULT_RULES, Rule, load_rules, parse_rule, parse_rules
 from .serialize import from_json, to_json
 from .show import show, show_node
 from .simplify import Explanation, Step, explain, simplify
@@ -38,7 +38,6 @@ from .strategies import (
     innermost,
     switch,
     tap,
-    top_down,
 )
 from .traverse import count_nodes, fold, postorder, tree_size
 
@@ -75,11 +74,12 @@ __all__ = [
     "Step",
     "Rule",
     "parse_rule",
+    "parse_rules",
     "load_rules",
     "DEFAULT_RULES",
     "POWER_RULES",
+    "COEFFICIENT_RULES",
     "bottom_up",
-    "top_down",
     "chain",
     "do_one",
     "condition",

@@ -1,225 +1,282 @@
-"""Pattern matching: does a pattern fit an expression, and what do its variables stand for?
+"""The one matcher: a pattern compiled once into closures, one per pattern node.
 
-``match_node(pattern, expr, bindings)`` is a multiple-dispatch case on the
-pair of types.  It either fails (returns ``None``) or returns the pairs of
-(sub-pattern, sub-expression) that must match next; ``match`` drives those
-pairs with an explicit stack, so a pattern of any depth matches without
-recursion.  Because nodes are interned, a repeated variable's second
-occurrence is checked by identity, in O(1).
+``compile_match(pattern)`` folds the pattern bottom-up; each pattern node
+becomes a closure ``m(expr, bindings) -> bool`` that tests one node of the
+expression and calls its children's closures on the expression's children
+(the shape of SymbolicUtils' ``matchers.jl``).  ``compile_build(template)``
+does the same for a rule's right side: a closure ``b(bindings) -> Expr``
+per node.  A ``Rule`` holds both, built when the rule is made, and
+``simplify``, ``explain``, ``Rule.match`` and ``chainrule.testing`` all run
+them.
 
-New node types match structurally (same type, equal fields) with no
-registration; register a more specific case to say otherwise.
+Which closure a pattern node compiles to is a multiple-dispatch case on the
+pattern node's type, ``match_node(pattern, *child_matchers)``: variables bind
+(a repeated one must meet the very same, interned, subexpression), constants
+compare by value (``0`` matches ``0``, ``0.0`` and ``-0.0``), and any other
+node, a user's new types included, matches structurally (same type, equal
+data fields).  Register a case to say otherwise.
+
+The closures call each other as deep as the pattern is (never deeper, however
+deep the expression), so a pattern may nest at most ``MAX_PATTERN_DEPTH``
+levels; deeper ones are refused with a RuleError when compiled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import weakref
+from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from multipledispatch import Dispatcher
 
 from .dispatch import NAMESPACE, resolve
-from .nodes import Const, Expr
-from .patterns import KINDS, PatternVar
+from .errors import RuleError
+from .exact import compute
+from .nodes import Const, Expr, Var, children, rebuild
+from .patterns import KINDS, Computed, PatternVar
+from .traverse import fold_cases
 
-__all__ = ["Bindings", "defaults_only", "match", "match_node", "quick_check"]
+__all__ = [
+    "MAX_PATTERN_DEPTH",
+    "Bindings",
+    "Builder",
+    "Matcher",
+    "NoRewrite",
+    "compile_build",
+    "compile_match",
+    "constant_of",
+    "match",
+    "match_node",
+    "type_test",
+]
 
 #: Pattern variable name -> the subexpression it matched.
 Bindings = dict[str, Expr]
+#: ``matcher(expr, bindings)``: whether ``expr`` matches, binding variables into ``bindings`` as it goes.
+Matcher = Callable[[Expr, Bindings], bool]
+#: ``builder(bindings)``: the right side with the bound subexpressions put in.
+Builder = Callable[[Bindings], Expr]
 
-Pairs = Iterable[tuple[Expr, Expr]]
-Case = Callable[[Expr, Expr, Bindings], "Pairs | None"]
+#: How deeply a pattern or right side may nest (its closures call each other that deep).
+MAX_PATTERN_DEPTH = 200
 
-
-class _CountingDispatcher(Dispatcher):  # type: ignore[misc]
-    """A Dispatcher that counts registrations, so decisions cached from it know when they are stale."""
-
-    generation = 0
-
-    def add(self, signature: Any, func: Any) -> None:
-        super().add(signature, func)
-        self.generation += 1
-
-
-match_node = NAMESPACE["match_node"] = _CountingDispatcher(
+match_node = NAMESPACE["match_node"] = Dispatcher(
     "match_node",
-    doc="match_node(pattern, expr, bindings) -> None on failure, else the (pattern, expr) pairs still to match",
+    doc="match_node(pattern, *child_matchers) -> the closure m(expr, bindings) -> bool for one pattern node",
 )
 
-_NOTHING: tuple[tuple[Expr, Expr], ...] = ()
 
-# (pattern type, expr type) -> case, resolved through the dispatcher once per pair of types
-# (and again after any registration).
-_cases: dict[tuple[type, type], Case] = {}
-_cases_generation = [0]
+class NoRewrite(Exception):
+    """A right side cannot be built for these bindings (a ``{...}`` block does not fold)."""
 
 
-def _case(pattern_type: type, expr_type: type) -> Case:
-    if _cases_generation[0] != match_node.generation:
-        _cases.clear()
-        _cases_generation[0] = match_node.generation
-    case = _cases.get((pattern_type, expr_type))
-    if case is None:
-        case = _cases[(pattern_type, expr_type)] = resolve(match_node, pattern_type, expr_type)
-    return case
+def _depth(node: Expr, *depths: int) -> int:
+    return 1 + max(depths, default=0)
+
+
+def _check_depth(pattern: Expr, what: str) -> None:
+    depth = fold_cases(pattern, lambda kind: _depth)
+    if depth > MAX_PATTERN_DEPTH:
+        raise RuleError(f"the {what} nests {depth} levels deep; rules may nest at most {MAX_PATTERN_DEPTH}")
+
+
+def compile_match(pattern: Expr) -> Matcher:
+    """The closure that decides whether an expression matches ``pattern``."""
+    _check_depth(pattern, "pattern")
+    return fold_cases(pattern, lambda kind: resolve(match_node, kind))  # type: ignore[no-any-return]
 
 
 def match(pattern: Expr, expr: Expr, bindings: Mapping[str, Expr] | None = None) -> Bindings | None:
-    """The bindings that make ``pattern`` equal to ``expr`` (extending ``bindings``), or None."""
+    """The bindings that make ``pattern`` equal to ``expr`` (extending ``bindings``), or None.
+
+    Compiles ``pattern`` on every call; a ``Rule`` compiles its pattern once.
+    """
     found: Bindings = {} if bindings is None else dict(bindings)
-    todo = [(pattern, expr)]
-    pop, extend = todo.pop, todo.extend
-    cases = _cases if _cases_generation[0] == match_node.generation else {}
-    while todo:
-        p, e = pop()
-        case = cases.get((type(p), type(e))) or _case(type(p), type(e))
-        more = case(p, e, found)
-        if more is None:
-            return None
-        extend(more)
-    return found
+    return found if compile_match(pattern)(expr, found) else None
 
 
-def _bind(pattern: PatternVar, expr: Expr, bindings: Bindings) -> Pairs | None:
-    bound = bindings.get(pattern.name)
-    if bound is not None:
-        return _NOTHING if bound is expr else None
-    if pattern.kind is not None and not pattern.accepts(expr):
-        return None
-    bindings[pattern.name] = expr
-    return _NOTHING
+#: The closures of variables without a kind (weakly held): matching one fails only on a repeated name.
+_BINDERS: weakref.WeakSet[Matcher] = weakref.WeakSet()
 
 
-def _same_number(pattern: Const, expr: Const, bindings: Bindings) -> Pairs | None:
-    # By value: the pattern 0 matches 0, 0.0 and -0.0 alike.
-    return _NOTHING if pattern.value == expr.value else None
+def _variable(pattern: PatternVar) -> Matcher:
+    name = pattern.name
+    if pattern.kind is None:
+
+        def bind(expr: Expr, bindings: Bindings) -> bool:
+            # Binds a free variable; a bound one must be the same (interned) node.
+            return bindings.setdefault(name, expr) is expr
+
+        _BINDERS.add(bind)
+        return bind
+    accepts = KINDS[pattern.kind]
+
+    def bind_kind(expr: Expr, bindings: Bindings) -> bool:
+        return accepts(expr) and bindings.setdefault(name, expr) is expr
+
+    return bind_kind
 
 
-def _structural(pattern: Expr, expr: Expr, bindings: Bindings) -> Pairs | None:
-    if type(pattern) is not type(expr):
-        return None
-    kids = pattern._kids
-    if len(kids) != len(pattern._field_names):
-        # Some fields are plain data (names, numbers): those must be equal.
-        for name in pattern._field_names:
-            mine = getattr(pattern, name)
-            if not isinstance(mine, Expr) and mine != getattr(expr, name):
-                return None
-    return zip(kids, expr._kids, strict=True)
+def _number(pattern: Const) -> Matcher:
+    value = pattern.value
+
+    def same_number(expr: Expr, bindings: Bindings) -> bool:
+        return isinstance(expr, Const) and expr.value == value
+
+    return same_number
 
 
-match_node.add((PatternVar, Expr), _bind)
-match_node.add((Const, Const), _same_number)
-match_node.add((Expr, Expr), _structural)
+def _variable_name(pattern: Var) -> Matcher:
+    def same_variable(expr: Expr, bindings: Bindings) -> bool:
+        return expr is pattern  # interned: the variable of that name is this very node
 
-_DEFAULT_GENERATION = match_node.generation
+    return same_variable
+
+
+def _structural(pattern: Expr, *kids: Matcher) -> Matcher:
+    kind = type(pattern)
+    data = [
+        (name, getattr(pattern, name))
+        for name in pattern._field_names
+        if not isinstance(getattr(pattern, name), Expr)
+    ]
+    if data:
+
+        def same_node(expr: Expr, bindings: Bindings) -> bool:
+            if type(expr) is not kind or any(getattr(expr, name) != value for name, value in data):
+                return False
+            return all(m(kid, bindings) for m, kid in zip(kids, children(expr), strict=True))
+
+        return same_node
+    if len(kids) == 2:  # the common case, unrolled: this runs for every node simplify tries
+        first, second = kids
+        if first in _BINDERS and second not in _BINDERS:
+            first, second = second, first  # test the part that can fail first: a free variable cannot
+
+            def same_binary_swapped(expr: Expr, bindings: Bindings) -> bool:
+                if type(expr) is not kind:
+                    return False
+                a, b = children(expr)
+                return first(b, bindings) and second(a, bindings)
+
+            return same_binary_swapped
+
+        def same_binary(expr: Expr, bindings: Bindings) -> bool:
+            if type(expr) is not kind:
+                return False
+            a, b = children(expr)
+            return first(a, bindings) and second(b, bindings)
+
+        return same_binary
+    if len(kids) == 1:
+        (only,) = kids
+
+        def same_unary(expr: Expr, bindings: Bindings) -> bool:
+            return type(expr) is kind and only(children(expr)[0], bindings)
+
+        return same_unary
+
+    def same_type(expr: Expr, bindings: Bindings) -> bool:
+        return type(expr) is kind and all(
+            m(kid, bindings) for m, kid in zip(kids, children(expr), strict=True)
+        )
+
+    return same_type
+
+
+match_node.add((Expr,), _structural)
+match_node.add((Var,), _variable_name)
+match_node.add((Const,), _number)
+match_node.add((PatternVar,), _variable)
+
+
+def _any_type(kind: type) -> bool:
+    return True
+
+
+def type_test(pattern: Expr) -> Callable[[type], bool]:
+    """What the pattern's compiled closure demands of an expression's type: a test that passes every
+    type of expression the closure could match (the rule index files rules by their children's types)."""
+    case = resolve(match_node, type(pattern))
+    if case is _structural:
+        kind = type(pattern)
+        return lambda other: other is kind
+    if case is _variable_name:
+        return lambda other: other is Var
+    if case is _number:
+        return lambda other: issubclass(other, Const)
+    known = isinstance(pattern, PatternVar) and pattern.kind in _KIND_TYPES
+    # A kind redefined in KINDS says nothing of types.
+    if known and case is _variable and KINDS[pattern.kind] is _BUILTIN_KINDS[pattern.kind]:  # type: ignore[attr-defined]
+        return _KIND_TYPES[pattern.kind]  # type: ignore[attr-defined]
+    return _any_type
+
+
+def constant_of(pattern: Expr) -> object:
+    """The number a pattern node's closure requires (by value), or None if it requires none."""
+    if resolve(match_node, type(pattern)) is _number:
+        return pattern.value  # type: ignore[attr-defined]
+    return None
+
+
+_BUILTIN_KINDS = dict(KINDS)
+_KIND_TYPES: dict[str, Callable[[type], bool]] = {
+    "const": lambda other: issubclass(other, Const),
+    "nonconst": lambda other: not issubclass(other, Const),
+    "var": lambda other: issubclass(other, Var),
+}
 
 
 # ---------------------------------------------------------------------------------------------------
-# A quick pre-check, so that most failing matches cost one or two comparisons.
+# Building a right side
 
-Check = Callable[[Expr], bool]
-
-
-def defaults_only() -> bool:
-    """Whether only the default ``match_node`` cases are registered (the quick checks rely on them)."""
-    return bool(match_node.generation == _DEFAULT_GENERATION)
+# A node of the template with no variable in it is its own result (``Expr``); others get a closure.
+_Part = Expr | Builder
 
 
-def quick_check(pattern: Expr) -> Check | None:
-    """A cheap test every expression ``pattern`` matches must pass, or None if there is nothing to test.
-
-    It looks at the pattern's root type and its children and grandchildren
-    (constants, node types, kinds, repeated variables), as the default
-    ``match_node`` cases judge them.  Once any other case is registered, the
-    test steps aside (always passes) and ``match`` alone decides.
-    """
-    if not defaults_only():
-        return None
-    head = type(pattern)
-    cases = match_node
-    if head is PatternVar:
-        if pattern.kind is None:  # type: ignore[attr-defined]
-            return None
-        accepts = KINDS[pattern.kind]  # type: ignore[attr-defined]
-        return lambda expr: accepts(expr) or cases.generation != _DEFAULT_GENERATION
-    if head is Const:
-        value = pattern.value  # type: ignore[attr-defined]
-        return lambda expr: (
-            (isinstance(expr, Const) and expr.value == value) or cases.generation != _DEFAULT_GENERATION
-        )
-    tests: list[Test] = []
-    first_seen: dict[str, Get] = {}
-    for i, kid in enumerate(pattern._kids):
-        tests.extend(_kid_tests(_child(i), kid, first_seen))
-    if not tests:
-
-        def check_head(expr: Expr) -> bool:
-            return type(expr) is head or cases.generation != _DEFAULT_GENERATION
-
-        return check_head
-    if len(tests) == 1:
-        (only,) = tests
-
-        def check_one(expr: Expr) -> bool:
-            if type(expr) is not head:
-                return cases.generation != _DEFAULT_GENERATION
-            return only(expr._kids) or cases.generation != _DEFAULT_GENERATION
-
-        return check_one
-
-    def check(expr: Expr) -> bool:
-        if type(expr) is not head:
-            return cases.generation != _DEFAULT_GENERATION
-        kids = expr._kids
-        for test in tests:
-            if not test(kids):
-                return cases.generation != _DEFAULT_GENERATION
-        return True
-
-    return check
-
-
-Get = Callable[[tuple[Expr, ...]], Expr]
-Test = Callable[[tuple[Expr, ...]], bool]
-
-#: How deep below the root the quick check looks.
-QUICK_DEPTH = 2
-
-
-def _child(i: int) -> Get:
-    return lambda kids: kids[i]
-
-
-def _grandchild(get: Get, j: int) -> Get:
-    return lambda kids: get(kids)._kids[j]
-
-
-def _kid_tests(get: Get, kid: Expr, first_seen: dict[str, Get], depth: int = 1) -> list[Test]:
-    """Tests on the subexpression ``get(root's children)`` that the pattern ``kid`` must match."""
-    kind = type(kid)
+def _build_case(kind: type) -> Callable[..., _Part]:
     if kind is PatternVar:
-        name = kid.name  # type: ignore[attr-defined]
-        if name in first_seen:
-            other = first_seen[name]
-            return [lambda kids: get(kids) is other(kids)]
-        first_seen[name] = get
-        if kid.kind is None:  # type: ignore[attr-defined]
-            return []
-        accepts = KINDS[kid.kind]  # type: ignore[attr-defined]
-        return [lambda kids: accepts(get(kids))]
-    if kind is Const:
-        value = kid.value  # type: ignore[attr-defined]
+        return lambda node: itemgetter(node.name)
+    if kind is Computed:
+        return _computed
+    return _build_node
 
-        def same_number(kids: tuple[Expr, ...]) -> bool:
-            found = get(kids)
-            return isinstance(found, Const) and found.value == value
 
-        return [same_number]
-    if not kid._kids and len(kid._field_names) == 1:
-        return [lambda kids: get(kids) is kid]  # a variable: interned, so equal means identical
-    tests: list[Test] = [lambda kids: type(get(kids)) is kind]
-    if depth < QUICK_DEPTH:
-        for j, grandchild in enumerate(kid._kids):
-            tests.extend(_kid_tests(_grandchild(get, j), grandchild, first_seen, depth + 1))
-    return tests
+def _computed(node: Computed, inside: object) -> Builder:
+    block = node.x
+
+    def fold(bindings: Bindings) -> Expr:
+        value = compute(block, bindings)
+        if value is None:
+            raise NoRewrite
+        return value
+
+    return fold
+
+
+def _build_node(node: Expr, *kids: _Part) -> _Part:
+    if all(isinstance(kid, Expr) for kid in kids):
+        return node  # nothing to put in
+    parts: list[Builder] = [kid if not isinstance(kid, Expr) else _constant(kid) for kid in kids]
+    cls: Any = type(node)
+    if not cls._plain_children:
+        return lambda bindings: rebuild(node, [part(bindings) for part in parts])
+    if len(parts) == 2:
+        first, second = parts
+        return lambda bindings: cls(first(bindings), second(bindings))
+    if len(parts) == 1:
+        (only,) = parts
+        return lambda bindings: cls(only(bindings))
+    return lambda bindings: cls(*[part(bindings) for part in parts])
+
+
+def _constant(node: Expr) -> Builder:
+    return lambda bindings: node
+
+
+def compile_build(template: Expr) -> Builder:
+    """The closure that builds ``template`` from bindings (NoRewrite if a ``{...}`` block does not fold)."""
+    _check_depth(template, "right side")
+    built: _Part = fold_cases(template, _build_case)
+    return _constant(built) if isinstance(built, Expr) else built

@@ -33,6 +33,7 @@ __all__ = [
     "TanH",
     "Op",
     "children",
+    "rebuild",
     "as_expr",
     "operators",
 ]
@@ -561,3 +562,22 @@ class TanH(Expr):
 
     op = Op("TanH", "tanh", ATOM, 1, absorbing=(0,))
     x: Expr = attrs.field(converter=_to_x)
+
+
+def rebuild(node: Expr, kids: list[Expr] | tuple[Expr, ...]) -> Expr:
+    """``node`` with its child expressions replaced by ``kids`` (the node itself if they are the same)."""
+    old = node._kids
+    if len(kids) != len(old):
+        raise ValueError(f"{type(node).__name__} has {len(old)} children, got {len(kids)}")
+    if tuple(kids) == old:  # nodes compare by identity: this is "the same children", in C
+        return node
+    cls: Any = type(node)
+    if cls._plain_children:
+        return cls(*kids)  # type: ignore[no-any-return]
+    given = iter(kids)
+    fields = {
+        name: next(given) if isinstance(value, Expr) else value
+        for name in cls._field_names
+        for value in (getattr(node, name),)
+    }
+    return cls(**fields)  # type: ignore[no-any-return]

@@ -1,8 +1,9 @@
-"""Rule tables shipped beside the default one but not part of it: ``POWER_RULES``.
+"""Rule tables shipped beside the default one but not part of it: ``POWER_RULES``, ``COEFFICIENT_RULES``.
 
 They live in ``rules/optional/`` (``chainrule/rules/optional`` in a wheel),
 as data like the default tables; a user adds them explicitly:
-``simplify(e, DEFAULT_RULES + POWER_RULES)``.
+``simplify(e, DEFAULT_RULES + POWER_RULES)``.  Each can add a node to a DAG, which no
+default rule does; each is sound, and tested like the default rules.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from .errors import RuleError
 from .rules import Rule, load_rules
 
-__all__ = ["POWER_RULES"]
+__all__ = ["COEFFICIENT_RULES", "POWER_RULES"]
 
 
 def _optional_file(name: str) -> Traversable:
@@ -33,3 +34,7 @@ def _optional_file(name: str) -> Traversable:
 #: Collecting powers (``?x * ?x -> ?x ** 2``, ``x ** a * x ** b -> x ** (a + b)``, ...): each can add
 #: a node to a DAG (a new exponent), which the default table never does.
 POWER_RULES: tuple[Rule, ...] = load_rules(_optional_file("powers.rules"))
+
+#: Merging constant coefficients and like terms (``a * (b * x)``, ``a * x + b * x``, ``x + x``), each
+#: with the condition that keeps it sound at the overflow edge; each can add a node to a DAG.
+COEFFICIENT_RULES: tuple[Rule, ...] = load_rules(_optional_file("coefficients.rules"))

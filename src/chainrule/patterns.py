@@ -19,7 +19,7 @@ from .nodes import Const, Expr, Var
 from .show import Template, show, show_node
 from .traverse import postorder
 
-__all__ = ["KINDS", "Computed", "PatternVar", "outside_blocks", "pattern_vars"]
+__all__ = ["KINDS", "Computed", "PatternVar", "pattern_vars"]
 
 #: What each ``?name:kind`` restriction accepts; ``?name`` alone accepts anything.
 KINDS: dict[str, Callable[[Expr], bool]] = {
@@ -71,24 +71,6 @@ show_node.add((PatternVar,), _show_pattern_var)
 show_node.add((Computed,), _show_computed)
 evaluate_node.add((PatternVar,), _no_value)
 evaluate_node.add((Computed,), _no_value)
-
-
-def outside_blocks(template: Expr) -> list[Expr]:
-    """The distinct nodes of ``template``, children first, without the insides of ``{...}`` blocks
-    (a node inside a block may also occur outside it, as ``?a`` does in ``?a * {?a + 1}``)."""
-    order: list[Expr] = []
-    seen: set[Expr] = set()
-    stack: list[tuple[Expr, bool]] = [(template, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-        elif node not in seen:
-            seen.add(node)
-            stack.append((node, True))
-            if type(node) is not Computed:
-                stack.extend((kid, False) for kid in reversed(node._kids) if kid not in seen)
-    return order
 
 
 def pattern_vars(pattern: Expr) -> dict[str, PatternVar]:

@@ -34,23 +34,23 @@ import attrs
 
 from .bounds import bounds
 from .errors import ParseError, RuleError
-from .exact import compute
-from .match import Bindings, match, quick_check
-from .nodes import Const, Expr, Var
+from .match import Bindings, Matcher, NoRewrite, compile_build, compile_match, type_test
+from .nodes import Const, Expr, Var, children
 from .parse import parse
-from .patterns import KINDS, Computed, PatternVar, outside_blocks, pattern_vars
+from .patterns import KINDS, Computed, PatternVar, pattern_vars
 from .show import show
-from .strategies import rebuild
-from .traverse import postorder
+from .traverse import fold_cases, postorder
 
 __all__ = [
     "DEFAULT_RULES",
     "Condition",
     "Rule",
+    "RuleTable",
     "default_rule_files",
     "instantiate",
     "load_rules",
     "parse_rule",
+    "parse_rules",
 ]
 
 _COMPARE: dict[str, Callable[[float, float, float], bool]] = {
@@ -65,39 +65,10 @@ _NAME = re.compile(r"\s*([A-Za-z_][\w.\-]*)\s*:(?!\w)")
 _CONDITION = re.compile(r"(.*?)(>=|<=|!=|>|<)(.*)", re.DOTALL)
 
 
-class _NoRewrite(Exception):
-    """Internal: the match succeeded but the rule declines (a fold failed)."""
-
-
 def instantiate(template: Expr, bindings: Bindings) -> Expr:
-    """``template`` with its pattern variables replaced; ``{...}`` blocks computed.
-
-    Raises ``_NoRewrite`` when a block cannot be computed.  A block's inside
-    is never built as an expression: ``compute`` reads it with the bindings.
-    """
-    done: dict[Expr, Expr] = {}
-    stack = [template]
-    while stack:
-        node = stack[-1]
-        if node in done:
-            stack.pop()
-            continue
-        kind = type(node)
-        if kind is PatternVar:
-            done[node] = bindings[node.name]  # type: ignore[attr-defined]
-        elif kind is Computed:
-            value = compute(node.x, bindings)  # type: ignore[attr-defined]
-            if value is None:
-                raise _NoRewrite
-            done[node] = value
-        else:
-            waiting = [kid for kid in node._kids if kid not in done]
-            if waiting:
-                stack.extend(waiting)
-                continue
-            done[node] = rebuild(node, [done[kid] for kid in node._kids])
-        stack.pop()
-    return done[template]
+    """``template`` with its pattern variables replaced; ``{...}`` blocks computed (NoRewrite if one
+    cannot be).  Compiles ``template`` on every call; a ``Rule`` compiles its right side once."""
+    return compile_build(template)(bindings)
 
 
 @attrs.frozen
@@ -139,7 +110,9 @@ class Rule:
 
     ``rule(expr)`` returns the rewritten expression when ``lhs`` matches
     ``expr`` at its root (and the conditions and folds succeed), and
-    ``expr`` itself otherwise.
+    ``expr`` itself otherwise.  Both sides are compiled into closures when
+    the rule is made (``chainrule.match``); a pickled rule carries its
+    data only, and is compiled again when unpickled.
     """
 
     name: str
@@ -148,85 +121,93 @@ class Rule:
     conditions: tuple[Condition, ...] = ()
     source: str | None = attrs.field(default=None, eq=False)
     line: int | None = attrs.field(default=None, eq=False)
-    # Derived once: the node type the left side's root must have (None: any), the quick pre-check,
-    # and the rewrite as one closure.
+    # Derived once: the node type the left side's root must have (None: any), the compiled
+    # matcher, and the rewrite as one closure.
     head: type | None = attrs.field(init=False, eq=False, repr=False)
-    _direct: str | None = attrs.field(init=False, eq=False, repr=False)
-    _quick: Callable[[Expr], bool] | None = attrs.field(init=False, eq=False, repr=False)
-    _rewrite: Callable[[Expr], Expr] = attrs.field(init=False, eq=False, repr=False)
+    #: Per child of the left side's root: a test passing every type of child the rule can match.
+    child_types: tuple[Callable[[type], bool], ...] = attrs.field(init=False, eq=False, repr=False)
+    _matcher: Matcher = attrs.field(init=False, eq=False, repr=False)
+    #: ``rewrite(expr)``: ``expr`` rewritten at its root, or ``expr`` itself (one closure, no method call).
+    rewrite: Callable[[Expr], Expr] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         _check_rule(self.lhs, self.rhs, self.conditions)
-        head = None if type(self.lhs) is PatternVar else type(self.lhs)
-        object.__setattr__(self, "head", head)
-        direct = self.rhs.name if type(self.rhs) is PatternVar else None
-        object.__setattr__(self, "_direct", direct)
-        object.__setattr__(self, "_quick", quick_check(self.lhs))
-        object.__setattr__(self, "_rewrite", self._compile())
+        object.__setattr__(self, "head", None if type(self.lhs) is PatternVar else type(self.lhs))
+        kids = children(self.lhs) if type(self.lhs) is not PatternVar else ()
+        object.__setattr__(self, "child_types", tuple(type_test(kid) for kid in kids))
+        matcher = compile_match(self.lhs)
+        object.__setattr__(self, "_matcher", matcher)
+        object.__setattr__(self, "rewrite", _rewriter(matcher, compile_build(self.rhs), self.conditions))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Rule, (self.name, self.lhs, self.rhs, self.conditions, self.source, self.line))
 
     def match(self, expr: Expr) -> Bindings | None:
         """The bindings under which this rule rewrites ``expr``, or None if it does not apply."""
-        quick = self._quick
-        if quick is not None:
-            if not quick(expr):
-                return None
-        elif self.head is not None and not isinstance(expr, self.head):
+        bindings: Bindings = {}
+        if not self._matcher(expr, bindings):
             return None
-        bindings = match(self.lhs, expr)
-        if bindings is None:
+        if not all(condition.holds(bindings) for condition in self.conditions):
             return None
-        for condition in self.conditions:
-            if not condition.holds(bindings):
-                return None
         return bindings
 
     def __call__(self, expr: Expr) -> Expr:
-        return self._rewrite(expr)
-
-    def rewrite(self, expr: Expr) -> Expr:
-        """``expr`` rewritten by this rule at its root, or ``expr`` itself if the rule does not apply."""
-        return self._rewrite(expr)
-
-    def rewriter(self) -> Callable[[Expr], Expr]:
-        """``rewrite`` as a plain function (the engine calls it for every node it tries)."""
-        return self._rewrite
-
-    def _compile(self) -> Callable[[Expr], Expr]:
-        quick, head, lhs, rhs, direct = self._quick, self.head, self.lhs, self.rhs, self._direct
-        conditions = self.conditions
-
-        def rewrite(expr: Expr) -> Expr:
-            if quick is not None:
-                if not quick(expr):
-                    return expr
-            elif head is not None and not isinstance(expr, head):
-                return expr
-            bindings = match(lhs, expr)
-            if bindings is None:
-                return expr
-            for condition in conditions:
-                if not condition.holds(bindings):
-                    return expr
-            if direct is not None:
-                return bindings[direct]
-            try:
-                return instantiate(rhs, bindings)
-            except _NoRewrite:
-                return expr
-
-        return rewrite
+        return self.rewrite(expr)
 
     @property
     def growth(self) -> int:
-        """At most how many nodes one rewrite can add to an expression (the right side's nodes that are
-        not pattern variables, less the one the rewrite replaces)."""
-        return sum(type(node) is not PatternVar for node in outside_blocks(self.rhs)) - 1
+        """At most how many nodes one rewrite can add to a DAG: the right side's nodes that are neither
+        pattern variables nor nodes of the left side (those exist already: the left side matched), a
+        ``{...}`` block counting one, less the node the rewrite replaces.  A table of rules with
+        growth <= 0 never makes a DAG larger (in distinct nodes)."""
+        return len(fold_cases(self.rhs, _built_nodes).difference(postorder(self.lhs))) - 1
 
     def __str__(self) -> str:
         text = f"{self.name}: {_text(self.lhs)} -> {_text(self.rhs)}"
         if self.conditions:
             text += " if " + " and ".join(str(c) for c in self.conditions)
         return text
+
+
+def _built_nodes(kind: type) -> Callable[..., frozenset[Expr]]:
+    """Fold case: the nodes a right side builds (its nodes outside ``{...}`` blocks, bar variables)."""
+    if kind is PatternVar:
+        return lambda node: frozenset()
+    if kind is Computed:
+        return lambda node, inside: frozenset((node,))
+    return lambda node, *kids: frozenset((node,)).union(*kids)
+
+
+def _rewriter(
+    matcher: Matcher, build: Callable[[Bindings], Expr], conditions: tuple[Condition, ...]
+) -> Callable[[Expr], Expr]:
+    """The rule's rewrite of one node, as one closure."""
+    if not conditions:
+
+        def rewrite(expr: Expr) -> Expr:
+            bindings: Bindings = {}
+            if not matcher(expr, bindings):
+                return expr
+            try:
+                return build(bindings)
+            except NoRewrite:
+                return expr
+
+        return rewrite
+
+    def rewrite_if(expr: Expr) -> Expr:
+        bindings: Bindings = {}
+        if not matcher(expr, bindings):
+            return expr
+        for condition in conditions:
+            if not condition.holds(bindings):
+                return expr
+        try:
+            return build(bindings)
+        except NoRewrite:
+            return expr
+
+    return rewrite_if
 
 
 def _check_rule(lhs: Expr, rhs: Expr, conditions: tuple[Condition, ...]) -> None:
@@ -425,6 +406,13 @@ def _read_rules(text: str, source: str) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
+def parse_rules(text: str, *, source: str = "<text>") -> tuple[Rule, ...]:
+    """The rules of ``text``, read as ``load_rules`` reads a file (``source`` names it in errors)."""
+    if not isinstance(text, str):
+        raise TypeError(f"parse_rules expects a str, got {type(text).__name__}")
+    return _read_rules(text, source)
+
+
 def load_rules(path: str | os.PathLike[str] | Traversable) -> tuple[Rule, ...]:
     """The rules of a ``.rules`` file: one a line, ``#`` comments and blank lines ignored."""
     source = str(path)
@@ -467,5 +455,32 @@ def _load_defaults(files: Iterable[Traversable]) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
+class RuleTable(tuple[Rule, ...]):
+    """A tuple of rules that adds any sequence of rules (``DEFAULT_RULES + [rule]``) and prints short."""
+
+    label: str
+
+    def __new__(cls, rules: Iterable[Rule] = (), label: str = "") -> RuleTable:
+        table = super().__new__(cls, rules)
+        table.label = label
+        return table
+
+    def __add__(self, other: object) -> RuleTable:
+        if isinstance(other, Rule | str) or not isinstance(other, Iterable):
+            return NotImplemented
+        return RuleTable((*self, *other))
+
+    def __radd__(self, other: object) -> RuleTable:
+        if isinstance(other, Rule | str) or not isinstance(other, Iterable):
+            return NotImplemented
+        return RuleTable((*other, *self))
+
+    def __repr__(self) -> str:
+        return f"<{self.label or 'rule table'}: {len(self)} rules>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RuleTable, (tuple(self), self.label))
+
+
 #: The default rule table: every rule of ``rules/*.rules``, files in name order, rules in line order.
-DEFAULT_RULES: tuple[Rule, ...] = _load_defaults(default_rule_files())
+DEFAULT_RULES: RuleTable = RuleTable(_load_defaults(default_rule_files()), "DEFAULT_RULES")

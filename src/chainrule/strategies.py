@@ -4,8 +4,9 @@ A *rule* is any function from a value to a value.  One convention says
 "nothing to do": a rule returns its argument itself (or a value equal to
 it).  Every combinator here takes rules and returns a rule, so they nest:
 ``simplify`` is ``innermost(switch(type, table))`` with a table of
-``do_one(*rules)`` per node type.  The combinators work on plain values
-too:
+``do_one(*rules)`` per node type, the ``Fixpoint(Postwalk(Chain(rules)))``
+of SymbolicUtils with each distinct node normalised once.  The
+combinators work on plain values too:
 
 >>> halve = lambda n: n // 2 if n % 2 == 0 else n
 >>> fixpoint(halve)(40)
@@ -13,24 +14,29 @@ too:
 >>> do_one(lambda n: n, lambda n: n + 1)(1)
 2
 
-The traversals (``bottom_up``, ``top_down``, ``innermost``) walk an
-expression with an explicit stack, visit each distinct node once, and treat
+The traversals (``bottom_up``, ``innermost``) go through ``traverse``'s one
+walk, so they visit each distinct node once at any depth, and treat
 anything that is not an ``Expr`` as a leaf.  Bounded loops (``fixpoint``,
-``innermost``) raise ``RewriteLimitError`` instead of running forever.
+``innermost``) stop with ``RewriteStopped`` (a ``RewriteLimitError``) whose
+``reason`` is a ``StopReason``.
 """
 
 from __future__ import annotations
 
+import enum
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from toolz import compose_left
+
 from .errors import RewriteLimitError
-from .nodes import _NODE_TYPES, Expr
-from .traverse import count_nodes, postorder
+from .nodes import Expr, as_expr, children, rebuild
+from .traverse import count_nodes, fold, fold_cases, postorder
 
 __all__ = [
     "RewriteStopped",
+    "StopReason",
     "Strategy",
     "bottom_up",
     "chain",
@@ -43,7 +49,6 @@ __all__ = [
     "rebuild",
     "switch",
     "tap",
-    "top_down",
     "unchanged",
 ]
 
@@ -57,14 +62,23 @@ DEFAULT_FUEL = 10_000
 FUEL_PER_NODE = 10
 
 
+class StopReason(enum.StrEnum):
+    """Why a bounded rewrite stopped (egg's ``StopReason``): the one vocabulary every report uses."""
+
+    FIXED_POINT = "fixed point"
+    CYCLE = "cycle"
+    STEP_LIMIT = "step limit"
+
+
 class RewriteStopped(RewriteLimitError):
-    """A bounded rewrite gave up: ``reason`` is "cycle" or "fuel"; ``trail`` holds the (before, after)
-    rewrites that cycled, or the most recent ones; ``rules`` names the rules behind them, when known."""
+    """A bounded rewrite gave up: ``reason`` is StopReason.CYCLE or STEP_LIMIT; ``trail`` holds the
+    (before, after) rewrites that cycled, or the most recent ones; ``rules`` names the rules behind
+    them, when known."""
 
     def __init__(
         self,
         message: str,
-        reason: str,
+        reason: StopReason,
         trail: tuple[tuple[Any, Any], ...] = (),
         rules: tuple[str, ...] = (),
     ) -> None:
@@ -93,18 +107,12 @@ def identity(x: T) -> T:
 
 
 def chain(*rules: Strategy[T]) -> Strategy[T]:
-    """Apply every rule in turn, each to the previous one's result.
+    """Apply every rule in turn, each to the previous one's result (toolz's ``compose_left``).
 
     >>> chain(lambda n: n + 1, lambda n: n * 10)(4)
     50
     """
-
-    def chained(x: T) -> T:
-        for rule in rules:
-            x = rule(x)
-        return x
-
-    return chained
+    return compose_left(*rules) if rules else identity
 
 
 def do_one(*rules: Strategy[T]) -> Strategy[T]:
@@ -159,7 +167,7 @@ def switch(
 
 
 def tap(rule: Strategy[T], callback: Callable[[T, T], object]) -> Strategy[T]:
-    """``rule``, calling ``callback(before, after)`` whenever it changes something.
+    """``rule``, calling ``callback(before, after)`` whenever it changes something (instrumentation).
 
     >>> seen = []
     >>> tap(lambda n: n + 1, lambda a, b: seen.append((a, b)))(1), seen
@@ -176,16 +184,17 @@ def tap(rule: Strategy[T], callback: Callable[[T, T], object]) -> Strategy[T]:
 
 
 def fixpoint(rule: Strategy[T], fuel: int = DEFAULT_FUEL) -> Strategy[T]:
-    """Apply ``rule`` until nothing changes; RewriteLimitError after ``fuel`` changes.
+    """Apply ``rule`` until nothing changes; RewriteStopped (step limit) after ``fuel`` changes.
 
     >>> fixpoint(lambda n: n - 1 if n > 0 else n)(5)
     0
     >>> fixpoint(lambda n: n + 1, fuel=3)(0)
     Traceback (most recent call last):
-    chainrule.strategies.RewriteStopped: no fixed point after 3 rewrites (last: 2 -> 3)
+    chainrule.strategies.RewriteStopped: no fixed point after 3 rewrites
     """
 
     def repeated(x: T) -> T:
+        last = (x, x)
         for _ in range(fuel):
             new = rule(x)
             if new is x or new == x:
@@ -193,42 +202,14 @@ def fixpoint(rule: Strategy[T], fuel: int = DEFAULT_FUEL) -> Strategy[T]:
             last, x = (x, new), new
         if unchanged(x, rule(x)):
             return x
-        raise RewriteStopped(
-            f"no fixed point after {fuel} rewrites (last: {last[0]!r:.80} -> {last[1]!r:.80})",
-            "fuel",
-            (last,),
-        )
+        # The message names no value: a value's repr may be as large as the rewrites made it.
+        raise RewriteStopped(f"no fixed point after {fuel} rewrites", StopReason.STEP_LIMIT, (last,))
 
     return repeated
 
 
 #: ``exhaust`` is sympy's name for ``fixpoint``.
 exhaust = fixpoint
-
-
-def rebuild(node: Expr, kids: list[Expr] | tuple[Expr, ...]) -> Expr:
-    """``node`` with its child expressions replaced by ``kids`` (the node itself if they are the same)."""
-    old = node._kids
-    if len(kids) != len(old):
-        raise ValueError(f"{type(node).__name__} has {len(old)} children, got {len(kids)}")
-    for a, b in zip(old, kids, strict=True):
-        if a is not b:
-            break
-    else:
-        return node
-    cls = type(node)
-    if cls._plain_children:
-        for kid in kids:
-            if type(kid) not in _NODE_TYPES:  # a user's rule gave a number: cls converts it (or rejects)
-                return cls(*kids)
-        return cls(*kids)
-    given = iter(kids)
-    fields = {
-        name: next(given) if isinstance(value, Expr) else value
-        for name in cls._field_names
-        for value in (getattr(node, name),)
-    }
-    return cls(**fields)
 
 
 def bottom_up(rule: Strategy[Any]) -> Strategy[Any]:
@@ -243,55 +224,7 @@ def bottom_up(rule: Strategy[Any]) -> Strategy[Any]:
     def walk(root: Any) -> Any:
         if not isinstance(root, Expr):
             return rule(root)
-        memo: dict[Expr, Expr] = {}
-        stack = [root]
-        while stack:
-            node = stack[-1]
-            if node in memo:
-                stack.pop()
-                continue
-            waiting = [kid for kid in reversed(node._kids) if kid not in memo]
-            if waiting:
-                stack.extend(waiting)
-                continue
-            stack.pop()
-            memo[node] = rule(rebuild(node, [memo[kid] for kid in node._kids]))
-        return memo[root]
-
-    return walk
-
-
-def top_down(rule: Strategy[Any]) -> Strategy[Any]:
-    """One pass: rewrite a node, then the children of what it became.
-
-    >>> from chainrule import parse, show
-    >>> double_neg = lambda e: e.y.y if show(e).startswith("(-1 * (-1 *") else e
-    >>> show(top_down(double_neg)(parse("-(-x) + -(-(-(-y)))")))
-    '(x + (-1 * (-1 * y)))'
-    """
-
-    def walk(root: Any) -> Any:
-        if not isinstance(root, Expr):
-            return rule(root)
-        done: dict[Expr, Expr] = {}
-        rewritten: dict[Expr, Expr] = {}
-        stack = [root]
-        while stack:
-            node = stack[-1]
-            if node in done:
-                stack.pop()
-                continue
-            if node not in rewritten:
-                rewritten[node] = rule(node)
-                # A node's result may contain the node itself again: leave those occurrences as they are.
-                stack.extend(
-                    kid for kid in reversed(rewritten[node]._kids) if kid not in done and kid not in rewritten
-                )
-                continue
-            stack.pop()
-            new = rewritten[node]
-            done[node] = rebuild(new, [done.get(kid, kid) for kid in new._kids])
-        return done[root]
+        return fold(root, lambda node, kids: rule(rebuild(node, kids)))
 
     return walk
 
@@ -300,22 +233,19 @@ def innermost(
     rule: Strategy[Any],
     *,
     fuel: int | None = None,
-    on_step: Callable[[Any, Any], object] | None = None,
     on_reuse: Callable[[Any, Any], object] | None = None,
 ) -> Strategy[Any]:
     """Rewrite to a normal form: every node's children first, then the node until ``rule`` leaves it.
 
-    The result is what ``fixpoint(bottom_up(fixpoint(rule)))`` computes, but
-    each distinct node (of the input, and of every rewrite's result) is
+    The result is ``fixpoint(bottom_up(fixpoint(rule)))``'s, but each
+    distinct node (of the input, and of every rewrite's result) is
     normalised once and remembered, so a shared subexpression costs one
     normalisation and a rewrite's unchanged parts cost nothing.  ``fuel``
-    bounds the number of rewrites (default: 10,000 plus 10 per input
-    node); a rewrite that leads back to an expression still being
-    normalised is a cycle.  Both raise ``RewriteStopped`` (a
-    ``RewriteLimitError``) at once.  ``on_step(before, after)`` is called
-    for every rewrite ``rule`` makes; ``on_reuse(before, after)`` when a
-    node a rewrite created is one normalised before, and is replaced by
-    that normal form without asking ``rule`` again (``explain`` shows both).
+    bounds the number of rewrites (default: 10,000 plus 10 per input node);
+    a rewrite that leads back to an expression still being normalised is a
+    cycle.  Both raise ``RewriteStopped`` at once.  ``on_reuse(before,
+    after)`` is called when a node a rewrite created has a normal form found
+    before, used without asking ``rule`` again (``explain`` shows those).
 
     >>> from chainrule import parse, show
     >>> x_plus_0 = lambda e: e.x if type(e).__name__ == "Sum" and e.y == parse("0") else e
@@ -326,130 +256,210 @@ def innermost(
     def normalise(root: Any) -> Any:
         if not isinstance(root, Expr):
             return fixpoint(rule, DEFAULT_FUEL if fuel is None else fuel)(root)
-        return _normalise(root, rule, fuel, on_step, on_reuse)
+        return _Normaliser(rule, fuel, on_reuse, root).run(root)
 
     return normalise
 
 
-def _normalise(
-    root: Expr,
-    rule: Strategy[Any],
-    fuel: int | None,
-    on_step: Callable[[Any, Any], object] | None,
-    on_reuse: Callable[[Any, Any], object] | None,
-) -> Expr:
-    # memo: node -> its normal form; every normal form maps to itself.
-    memo: dict[Expr, Expr] = {}
-    # Nodes whose normal form is being computed as the normal form of another node (an "alias"),
-    # with the number of rewrites made before: the open chain, for cycle detection and reports.
-    active: dict[Expr, int] = {}
-    # The work stack holds nodes to normalise, and (node, target) pairs: "node's normal form is target's".
-    stack: list[Any] = [root]
-    push, pop = stack.append, stack.pop
-    steps = 0
-    # Without a given fuel, the size-dependent part is counted only if the first DEFAULT_FUEL run out.
-    budget = DEFAULT_FUEL if fuel is None else fuel
-    recent: deque[tuple[int, Expr, Expr]] = deque(maxlen=_REMEMBERED)
-    original: set[Expr] = set(postorder(root)) if on_reuse is not None else set()
-    while stack:
-        item = stack[-1]
-        if type(item) is tuple:
-            pop()
-            node, target = item
-            memo[node] = memo[target]
-            del active[node]
-            continue
-        node = item
-        if node in memo:
-            pop()
-            continue
-        if node in active:
-            raise _cycle(node, active[node], recent)
-        kids = node._kids
-        # Children not normalised yet go on the stack, the leftmost on top (derivations read left
-        # to right); otherwise ``normal`` is their normal forms, or None if they are all normal.
-        normal: list[Expr] | None = None
-        if len(kids) == 2:  # the common case, without loops
-            a, b = kids
-            normal_a, normal_b = memo.get(a), memo.get(b)
-            # A leaf the rule leaves alone (most are) is normal at once, without a turn on the stack.
-            if normal_a is None and not a._kids and rule(a) is a:
-                memo[a] = normal_a = a
-            if normal_b is None and not b._kids and rule(b) is b:
-                memo[b] = normal_b = b
-            if normal_a is None or normal_b is None:
-                if normal_b is None:
-                    push(b)
-                if normal_a is None:
-                    push(a)
-                continue
-            if normal_a is not a or normal_b is not b:
-                normal = [normal_a, normal_b]
-        elif kids:
-            waiting = False
-            for kid in reversed(kids):
-                if kid not in memo:
-                    push(kid)
-                    waiting = True
-            if waiting:
-                continue
-            if any(memo[kid] is not kid for kid in kids):
-                normal = [memo[kid] for kid in kids]
-        pop()
-        if normal is not None:
-            if on_reuse is not None and node not in original:
-                for stale in dict.fromkeys(k for k in kids if memo[k] is not k):
-                    on_reuse(stale, memo[stale])
-            rebuilt = rebuild(node, normal)
-            # The same node with normal children: normalise that instead.
-            found = memo.get(rebuilt)
-            if found is not None:
-                if on_reuse is not None and found is not rebuilt:
-                    on_reuse(rebuilt, found)
-                memo[node] = found
-            else:
-                active[node] = steps
-                push((node, rebuilt))
-                push(rebuilt)
-        else:
-            new = rule(node)
-            if new is node or new == node:
-                memo[node] = node
-                continue
-            steps += 1
-            recent.append((steps, node, new))
-            if on_step is not None:
-                on_step(node, new)
-            if steps > budget:
-                if fuel is None and budget == DEFAULT_FUEL:
-                    budget += FUEL_PER_NODE * count_nodes(root)
-                if steps > budget:
-                    raise _out_of_fuel(budget, recent)
-            found = memo.get(new)
-            if found is not None:
-                if on_reuse is not None and found is not new:
-                    on_reuse(new, found)
-                memo[node] = found
-            else:
-                active[node] = steps - 1
-                push((node, new))
-                push(new)
-    return memo[root]
-
-
+#: How deeply normalising a rewrite's result may nest inside normalising another's; a cascade
+#: deeper than this is left for the next pass over the expression (so the walk never recurses far).
+_MAX_NESTING = 64
 #: How many recent rewrites ``innermost`` keeps for its reports.
 _REMEMBERED = 256
+#: Stands for the bookkeeping only ``explain`` needs (never written to without ``on_reuse``).
+_UNUSED: Any = {}
 
 
-def _cycle(node: Expr, since: int, recent: deque[tuple[int, Expr, Expr]]) -> RewriteStopped:
-    trail = tuple((before, after) for number, before, after in recent if number > since)
-    return RewriteStopped(
-        f"the rules cycle: {len(trail)} rewrites lead back to an expression still being rewritten",
-        "cycle",
-        trail,
-    )
+class _Normaliser:
+    """The state of one ``innermost`` run: ``fold`` passes until no pass leaves work behind.
 
+    ``visit`` gets a node and its children's normal forms.  A rewrite whose
+    result has parts not yet normalised starts a nested fold over the result,
+    sharing the memo; past ``_MAX_NESTING`` nested folds the result is kept
+    as it is and the pass marked ``dirty``, and the next pass finishes it.
+    """
 
-def _out_of_fuel(budget: int, recent: deque[tuple[int, Expr, Expr]]) -> RewriteStopped:
-    trail = tuple((before, after) for _, before, after in list(recent)[-64:])
-    return RewriteStopped(f"no fixed point after {budget} rewrites", "fuel", trail)
+    __slots__ = (
+        "rule", "fuel", "root", "budget", "steps", "normal", "memo", "active", "recent", "nesting", "dirty",
+        "on_reuse", "original", "clock", "known_at", "replaced_at", "fold_started",
+    )  # fmt: skip
+
+    def __init__(
+        self, rule: Strategy[Any], fuel: int | None, on_reuse: Callable[[Any, Any], object] | None, root: Expr
+    ) -> None:
+        self.rule = rule
+        self.fuel = fuel
+        self.root = root
+        self.budget = DEFAULT_FUEL if fuel is None else fuel
+        self.steps = 0
+        self.normal: set[Expr] = set()
+        self.memo: dict[Expr, Expr] = {}
+        # Nodes whose normal form is being computed, with the number of rewrites made before.
+        self.active: dict[Expr, int] = {}
+        self.recent: deque[tuple[int, Expr, Expr]] = deque(maxlen=_REMEMBERED)
+        self.nesting = 0
+        self.dirty = False
+        self.on_reuse = on_reuse
+        # For explain: the input's nodes, when each node's normal form became known, and when the
+        # nested fold now running started (a node it visits was created by the rewrite that began it).
+        # ``clock`` counts the rewrites and reuses reported (explain's steps).
+        self.clock = self.fold_started = 0
+        self.original: set[Expr] = _UNUSED
+        self.known_at: dict[Expr, int] = _UNUSED
+        self.replaced_at: dict[Expr, int] = _UNUSED
+        if on_reuse is not None:
+            self.original, self.known_at, self.replaced_at = set(postorder(root)), {}, {}
+
+    def run(self, root: Expr) -> Expr:
+        result = root
+        while True:
+            self.dirty = False
+            result = fold_cases(result, self.case, self.memo)
+            if not self.dirty:
+                return result
+            self.memo = {node: node for node in self.normal}
+
+    def case(self, kind: type) -> Callable[..., Expr]:
+        return self.visit
+
+    def visit(self, node: Expr, *kids: Expr) -> Expr:
+        if not kids or kids == children(node):
+            current = node
+        else:
+            current = rebuild(node, kids)
+            found = self._known_form(node, kids, current)
+            if found is not None:
+                return found
+        if current in self.active:
+            raise self._cycle(current)
+        new = self.rule(current)
+        if new is not current and new != current:
+            result = self._rewritten(current, new)
+            if self.on_reuse is not None:
+                self.known_at[node] = self.clock
+            return result
+        # The common case: the node is normal (if its children are).
+        normal = self.normal
+        if normal.issuperset(kids):
+            normal.add(current)
+        else:
+            self.dirty = True
+        if current is not node:
+            self.memo[current] = current
+        if self.on_reuse is not None:
+            self.known_at[current] = self.known_at[node] = self._changed_at(node, kids)
+        return current
+
+    def _known_form(self, node: Expr, kids: tuple[Expr, ...], current: Expr) -> Expr | None:
+        """The normal form of ``current`` (``node`` rebuilt with normal children), if known already;
+        ``explain`` hears of it where it reappeared in the expression."""
+        on_reuse = self.on_reuse
+        if on_reuse is not None and node not in self.original:
+            self._report_stale(node, kids)
+        found = current if current in self.normal else self.memo.get(current)
+        if found is not None and on_reuse is not None:
+            changed = self._changed_at(node, kids)
+            last = self.replaced_at.get(current, -1)
+            if found is not current and changed >= last:
+                self._reuse(current, found)
+                last = self.clock
+            self.known_at[node] = max(changed, last)
+        return found
+
+    def _rewritten(self, current: Expr, new: Any) -> Expr:
+        """Normalise ``new``, what the rule made of ``current``: here, or in a nested fold."""
+        normal = self.normal
+        chain: list[Expr] = []
+        try:
+            while True:
+                if not isinstance(new, Expr):
+                    new = as_expr(new)  # a user's rule may return a number
+                self._count(current, new)
+                self.active[current] = self.steps - 1
+                chain.append(current)
+                if new in normal:  # the common case: 0 * x became the 0 seen already
+                    return self._known(chain, new)
+                found = self.memo.get(new)
+                if found is not None:
+                    self._reuse(new, found)
+                    return self._known(chain, found)
+                if new in self.active:
+                    raise self._cycle(new)
+                if not normal.issuperset(children(new)):
+                    break
+                current = new  # its children are normal: rewrite again right here
+                new = self.rule(current)
+                if new is current or new == current:
+                    normal.add(current)
+                    return self._known(chain, current)
+            if self.nesting >= _MAX_NESTING:
+                self.dirty = True
+                return self._known(chain, new)
+            self.nesting += 1
+            started, self.fold_started = self.fold_started, self.clock
+            try:
+                result = fold_cases(new, self.case, self.memo)
+            finally:
+                self.nesting -= 1
+                self.fold_started = started
+            return self._known(chain, result)
+        finally:
+            for done in chain:
+                del self.active[done]
+
+    def _known(self, chain: list[Expr], result: Expr) -> Expr:
+        memo = self.memo
+        memo.update(dict.fromkeys(chain, result))
+        memo[result] = result
+        if self.on_reuse is not None:
+            self.known_at[result] = self.clock
+            for node in chain:
+                self.known_at[node] = self.clock
+        return result
+
+    def _count(self, before: Expr, after: Expr) -> None:
+        self.steps += 1
+        if self.on_reuse is not None:
+            self.clock += 1
+            self.replaced_at[before] = self.clock
+        self.recent.append((self.steps, before, after))
+        if self.steps > self.budget:
+            if self.fuel is None and self.budget == DEFAULT_FUEL:
+                # Without a given fuel, the size-dependent part is counted only once the first runs out.
+                self.budget += FUEL_PER_NODE * count_nodes(self.root)
+            if self.steps > self.budget:
+                trail = tuple((b, a) for _, b, a in list(self.recent)[-64:])
+                raise RewriteStopped(
+                    f"no fixed point after {self.budget} rewrites", StopReason.STEP_LIMIT, trail
+                )
+
+    def _reuse(self, before: Expr, after: Expr) -> None:
+        if self.on_reuse is not None and after is not before:
+            self.clock += 1
+            self.replaced_at[before] = self.clock
+            self.on_reuse(before, after)
+
+    def _changed_at(self, node: Expr, kids: tuple[Expr, ...]) -> int:
+        """When ``node`` took its current form in the derivation's expression: when the last of its
+        children that changed did (``known_at``: when each node last changed there)."""
+        known_at = self.known_at
+        return max(
+            (known_at.get(kid, 0) for kid, new in zip(children(node), kids, strict=True) if kid is not new),
+            default=0,
+        )
+
+    def _report_stale(self, node: Expr, kids: tuple[Expr, ...]) -> None:
+        """A node a rewrite created has children whose normal forms were known before it existed."""
+        for kid, result in zip(children(node), kids, strict=True):
+            if kid is not result and self.known_at.get(kid, self.fold_started) < self.fold_started:
+                self.known_at[kid] = self.fold_started  # reported once for this rewrite
+                self._reuse(kid, result)
+
+    def _cycle(self, node: Expr) -> RewriteStopped:
+        since = self.active[node]
+        trail = tuple((before, after) for number, before, after in self.recent if number > since)
+        return RewriteStopped(
+            f"the rules cycle: {len(trail)} rewrites lead back to an expression still being rewritten",
+            StopReason.CYCLE,
+            trail,
+        )

@@ -1,157 +1,133 @@
-"""The rule table as the engine uses it: rules indexed by the node type their left side's root has.
+"""The rule table as the engine uses it: rules indexed by the shape of the node they can rewrite.
 
-``RuleIndex`` maps a node type to one strategy that tries, in table
-order, the rules whose left side can match a node of that type (the
-``do_one`` of them).  For the library's node types it narrows the choice
-further by the node's children: their types, and whether a child is one
-of the constants the patterns name at that place (``0``, ``1``, ...).  A
-``Mul`` whose children are a ``TanH`` and a ``Sub`` is then tried against
-no rule at all, instead of failing a dozen matches.  Entries are built the
-first time a node type (or children's shape) is seen.
+``RuleIndex`` maps a node's *shape* (its type and its children's types) to
+one strategy: ``do_one`` of the rules whose left side can match a node of
+that shape, in table order.  The children's types narrow the choice
+(``Rule.child_types``, read off the compiled pattern): a ``Mul`` of a
+``TanH`` and a ``Sub`` is tried against the two or three rules that could
+match it, not the dozen whose root is a ``Mul``.  Where the rules name
+constants at a child's place (``0 * ?x``, ``exp(7) -> ...``), the entry
+narrows further by that constant's value, so a table of many one-shot rules
+costs a dictionary lookup per node, not a scan.  Entries are built the
+first time a shape (or value) is seen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
-from .match import defaults_only, match_node
-from .nodes import Const, Expr, Var
-from .patterns import PatternVar
-from .rulecode import compiled
+from .match import constant_of
+from .nodes import Const, Expr, children
 from .rules import Rule
-from .strategies import Strategy, do_one, identity
+from .strategies import Strategy, do_one, identity, innermost
 
 __all__ = ["RuleIndex"]
 
-# A child's shape: its type, and the pattern constant it equals (None if it equals none).
-Shape = tuple[Any, ...]
+#: A node's type followed by its children's types.
+Shape = tuple[type, ...]
+Wrap = Callable[[Rule], Strategy[Expr]]
 
 
-class RuleIndex(dict[type, Strategy[Expr]]):
-    """Node type -> the strategy trying the rules that can rewrite a node of that type."""
+def _first_of(rules: Sequence[Rule], wrap: Wrap | None) -> Strategy[Expr]:
+    rewrites = [rule.rewrite if wrap is None else wrap(rule) for rule in rules]
+    if not rewrites:
+        return identity
+    return rewrites[0] if len(rewrites) == 1 else do_one(*rewrites)
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+
+class RuleIndex(dict[Shape, Strategy[Expr]]):
+    """Shape -> the strategy trying the rules that can rewrite a node of that shape.
+
+    ``wrap`` turns each rule into the function the strategy calls (``explain``
+    passes one that records the rule as it fires).
+    """
+
+    def __init__(self, rules: Sequence[Rule], wrap: Wrap | None = None) -> None:
         super().__init__()
         self.rules = tuple(rules)
+        self.wrap = wrap
+        #: ``simplify``'s strategy for this table (with the default fuel), made once.
+        self.normalise: Strategy[Expr] = innermost(self.rewrite)
 
-    def candidates(self, kind: type) -> list[Rule]:
-        """The rules whose left side's root can match a node of type ``kind``, in table order."""
-        return [r for r in self.rules if r.head is None or issubclass(kind, r.head)]
+    def fitting(self, shape: Shape) -> list[Rule]:
+        """The rules that can match a node of this shape, in table order."""
+        kind, kids = shape[0], shape[1:]
+        return [
+            rule
+            for rule in self.rules
+            if rule.head is None
+            or (
+                issubclass(kind, rule.head)
+                and len(rule.child_types) == len(kids)
+                and all(test(kid) for test, kid in zip(rule.child_types, kids, strict=True))
+            )
+        ]
 
-    def __missing__(self, kind: type) -> Strategy[Expr]:
-        found = self.candidates(kind)
-        entry: Strategy[Expr]
-        if not found:
-            entry = identity
-        elif issubclass(kind, Expr) and kind._plain_children and defaults_only():
-            entry = _ByChildren(found, len(kind._field_names))
-        else:
-            entry = do_one(*(rule.rewriter() for rule in found))
-        self[kind] = entry
+    def __missing__(self, shape: Shape) -> Strategy[Expr]:
+        fitting = self.fitting(shape)
+        places = [
+            i
+            for i, kind in enumerate(shape[1:])
+            if issubclass(kind, Const) and any(_named(rule, i) is not None for rule in fitting)
+        ]
+        entry = _ByValue(fitting, places, self.wrap) if places else _first_of(fitting, self.wrap)
+        self[shape] = entry
         return entry
 
     def rewrite(self, node: Expr) -> Expr:
-        """``switch(type, self)`` as one call: the strategy for the node's type, applied to it."""
-        return self[type(node)](node)
-
-    def which(self, before: Expr) -> Rule | None:
-        """The rule that rewrites ``before`` (the first that applies, as the engine chooses)."""
-        for rule in self.candidates(type(before)):
-            if rule(before) is not before:
-                return rule
-        return None
+        """``switch(shape, self)`` as one call: the strategy for the node's shape, applied to it."""
+        return self[(type(node), *map(type, children(node)))](node)
 
 
-class _ByChildren:
-    """``do_one`` over the rules that fit the shape of a node's children, chosen per shape and cached."""
-
-    def __init__(self, rules: list[Rule], arity: int) -> None:
-        self.rules = rules
-        self.arity = arity
-        # For each child position, the constants patterns name there (value -> that pattern's value).
-        self.constants: list[dict[Any, Any]] = [{} for _ in range(arity)]
-        for rule in rules:
-            if rule.head is None:
-                continue
-            for position, kid in enumerate(rule.lhs._kids):
-                if type(kid) is Const:
-                    self.constants[position].setdefault(kid.value, kid.value)
-        self.by_shape: dict[Shape, Strategy[Expr]] = {}
-        # The same entries, for children without constants, keyed by the children's types alone.
-        self.by_types: dict[Any, Strategy[Expr]] = {}
-        self.everything = do_one(*(rule.rewriter() for rule in rules))
-        self.generation = match_node.generation
-
-    def shape(self, expr: Expr) -> Shape:
-        """Each child's type and the pattern constant it equals (``__call__`` inlines two children)."""
-        parts: list[Any] = []
-        for kid, named in zip(expr._kids, self.constants, strict=True):
-            parts.append(type(kid))
-            parts.append(named.get(kid.value) if isinstance(kid, Const) else None)
-        return tuple(parts)
-
-    def __call__(self, expr: Expr) -> Expr:
-        if match_node.generation != self.generation:  # a matching case was registered: let match judge
-            return self.everything(expr)
-        kids = expr._kids
-        if len(kids) == 2:  # this runs for every node simplify visits: the common arities inline
-            a, b = kids
-            a_const, b_const = isinstance(a, Const), isinstance(b, Const)
-            if not (a_const or b_const):  # no constant among the children: their types are the shape
-                entry = self.by_types.get((type(a), type(b)))
-                if entry is not None:
-                    return entry(expr)
-            first, second = self.constants
-            key: Shape = (
-                type(a),
-                first.get(a.value) if a_const else None,  # type: ignore[attr-defined]
-                type(b),
-                second.get(b.value) if b_const else None,  # type: ignore[attr-defined]
-            )
-        else:
-            if len(kids) == 1:
-                entry = self.by_types.get(type(kids[0]))
-                if entry is not None:
-                    return entry(expr)
-            key = self.shape(expr)
-        entry = self.by_shape.get(key)
-        if entry is None:
-            fitting = tuple(rule for rule in self.rules if _fits(rule, key))
-            entry = self.by_shape[key] = _first_of(fitting)
-            if len(kids) in (1, 2) and not any(issubclass(kind, Const) for kind in key[::2]):
-                self.by_types[key[0] if len(kids) == 1 else (key[0], key[2])] = entry
-        return entry(expr)
+def _named(rule: Rule, place: int) -> object:
+    """The constant the rule's left side requires at child ``place`` (None if none)."""
+    return constant_of(children(rule.lhs)[place]) if rule.head is not None else None
 
 
-def _first_of(rules: tuple[Rule, ...]) -> Strategy[Expr]:
-    """``do_one`` of the rules' rewrites: one compiled function where the rules allow it."""
-    if not rules:
-        return identity
-    fast = compiled(*rules)
-    if fast is not None:
-        return fast
-    return do_one(*(compiled(rule) or rule.rewriter() for rule in rules))
+class _ByValue(dict[tuple[object, ...], Strategy[Expr]]):
+    """For one shape: the values of the constant children at ``places`` -> ``do_one`` of the rules
+    whose left side accepts them (a rule naming a constant there needs that very value)."""
 
+    def __init__(self, rules: list[Rule], places: list[int], wrap: Wrap | None) -> None:
+        super().__init__()
+        self.rules, self.places, self.wrap = rules, places, wrap
+        # Per place: value -> positions (in ``rules``) of the rules naming it; and those naming none.
+        self.naming: list[dict[object, set[int]]] = []
+        self.free: list[set[int]] = []
+        for place in places:
+            naming: dict[object, set[int]] = {}
+            free: set[int] = set()
+            for position, rule in enumerate(rules):
+                value = _named(rule, place)
+                if value is None:
+                    free.add(position)
+                else:
+                    naming.setdefault(value, set()).add(position)
+            self.naming.append(naming)
+            self.free.append(free)
 
-def _fits(rule: Rule, shape: Shape) -> bool:
-    """Whether a node whose children have ``shape`` could match ``rule`` (never False if it could)."""
-    if rule.head is None:
-        return True
-    for position, pattern in enumerate(rule.lhs._kids):
-        kind, constant = shape[2 * position], shape[2 * position + 1]
-        pattern_type = type(pattern)
-        if pattern_type is PatternVar:
-            restriction = pattern.kind  # type: ignore[attr-defined]
-            if restriction == "const" and not issubclass(kind, Const):
-                return False
-            if restriction == "nonconst" and issubclass(kind, Const):
-                return False
-            if restriction == "var" and not issubclass(kind, Var):
-                return False
-        elif pattern_type is Const:
-            if not issubclass(kind, Const) or constant is None or constant != pattern.value:  # type: ignore[attr-defined]
-                return False
-        elif kind is not pattern_type:
-            return False
-    return True
+    def __missing__(self, values: tuple[object, ...]) -> Strategy[Expr]:
+        chosen: set[int] | None = None
+        for value, naming, free in zip(values, self.naming, self.free, strict=True):
+            allowed = free if value is None else free | naming[value]
+            chosen = allowed if chosen is None else chosen & allowed
+        assert chosen is not None  # there is at least one place
+        entry = self[values] = _first_of([self.rules[i] for i in sorted(chosen)], self.wrap)
+        return entry
+
+    def __call__(self, node: Expr) -> Expr:
+        kids = children(node)
+        # A value no rule names is None: entries stay as few as the named values, whatever the input.
+        if len(self.places) == 1:  # the common case, without a loop
+            value = kids[self.places[0]].value  # type: ignore[attr-defined]
+            return self[(value if value in self.naming[0] else None,)](node)
+        if len(self.places) == 2:
+            first, second = self.naming
+            a, b = kids[self.places[0]].value, kids[self.places[1]].value  # type: ignore[attr-defined]
+            return self[(a if a in first else None, b if b in second else None)](node)
+        key = tuple(
+            value if value in naming else None
+            for place, naming in zip(self.places, self.naming, strict=True)
+            for value in (kids[place].value,)  # type: ignore[attr-defined]
+        )
+        return self[key](node)
