@@ -36,8 +36,8 @@ from chainrule.network import PARAMETERS, network
 from chainrule.simplify import path_to
 from chainrule.soundness import SAFETY, TINY, rounding_bound
 from chainrule.strategies import StopReason
-from chainrule.traverse import postorder
 from chainrule.testing import environments, expressions
+from chainrule.traverse import postorder
 
 # ---------------------------------------------------------------------------------------------------
 # The lab

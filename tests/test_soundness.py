@@ -8,7 +8,18 @@ import sys
 import pytest
 from hypothesis import given, settings
 
-from chainrule import COEFFICIENT_RULES, DEFAULT_RULES, EvaluationError, Rule, Var, evaluate, parse, parse_rule, show, simplify
+from chainrule import (
+    COEFFICIENT_RULES,
+    DEFAULT_RULES,
+    EvaluationError,
+    Rule,
+    Var,
+    evaluate,
+    parse,
+    parse_rule,
+    show,
+    simplify,
+)
 from chainrule.bounds import bounds
 from chainrule.soundness import Unsound, check_rewrite, rounding_bound
 from chainrule.testing import EDGES, assert_sound, environments
