@@ -545,6 +545,12 @@ def test_define_function_numpy_feeds_the_array_path() -> None:
     define_function("cube_arrays", evaluate=lambda u: u**3, derivative=lambda u: 3 * u * u, numpy=cube)
     e = parse("cube_arrays(x) + 1")
     f = lambdify(e, ["x"], backend="numpy")
-    assert "_cube_arrays(v_x)" in f.source and "_elementwise(" not in f.source
+    assert "_fn_cube_arrays(v_x)" in f.source and "_elementwise(" not in f.source
     assert list(f(np.array([1.0, 2.0]))) == [2.0, 9.0] and calls
     assert lambdify(e, ["x"])(2.0) == evaluate(e, {"x": 2.0}) == 9.0
+    define_function(
+        "power", evaluate=lambda u: u, derivative=lambda u: 1, numpy=lambda a: np.multiply(a, 1.0)
+    )
+    both = lambdify(parse("power(x) + x ** 2"), ["x"], backend="numpy")  # not NumPy's power
+    assert "_fn_power(v_x)" in both.source and "_power(v_x, 2.0" in both.source
+    assert float(both(3.0)) == 12.0

@@ -114,8 +114,8 @@ def operation_of(kind: type) -> Operation | None:
     numpy_call: Callable[..., Any] | None = None
     if isinstance(op.numpy, str):
         numpy = op.numpy
-    elif op.numpy is not None:
-        numpy, numpy_call = name, op.numpy
+    elif op.numpy is not None:  # a prefix of its own: a user's function may be called "power"
+        numpy, numpy_call = f"fn_{name}", op.numpy
     if python is None and numpy is None:
         return None
     return Operation(python, name, numpy, op.absorbing, call, numpy_call, op.numpy_out)
