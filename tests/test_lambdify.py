@@ -350,10 +350,15 @@ def test_each_library_node_type_is_written_from_its_op_record() -> None:
         node = kind(x, y) if op.arity == 2 else kind(x)
         python = lambdify(node, ["x", "y"]).source
         arrays = lambdify(node, ["x", "y"], backend="numpy").source
-        assert (f"v_x {op.symbol} v_y" if op.infix else f"_{op.symbol}(v_x)") in python
+        assert found.python is not None and found.python.format("v_x", "v_y") in python
+        if op.infix and op.python is None:
+            assert f"v_x {op.symbol} v_y" in python
+        elif op.python is None:  # a lab function: math's of its name
+            assert f"_{op.symbol}(v_x)" in python
         assert f"_{found.numpy}(v_x" in arrays
+        assert "_elementwise(" not in arrays and "_nodes" not in python
         written += 1
-    assert written >= 7
+    assert written >= 13  # the lab's seven and issue 12's six
 
 
 # A user's node type: lambdify calls its registered evaluate case.
@@ -424,3 +429,128 @@ def test_unused_arguments_are_ignored_like_evaluate_does(unused: object) -> None
     y = Var("y")
     f = lambdify(y, ["x", "y"])
     assert f(unused, 1) == evaluate(y, {"x": unused, "y": 1}) == 1.0
+
+
+# Issue 12's node types: direct code in both backends, evaluate's values and errors.
+
+_FUNCTION_POINTS = [
+    -1000.0,
+    -40.0,
+    -2.0,
+    -1.5,
+    -0.5,
+    -0.0,
+    0.0,
+    1e-300,
+    0.5,
+    1.0,
+    2.0,
+    3.0,
+    40.0,
+    710.0,
+    1000.0,
+]
+_FUNCTION_TEXTS = ["x ** y", "sqrt(x)", "sin(x)", "cos(x)", "sigmoid(x)", "softplus(x)", "sigmoid(exp(x))"]
+
+
+def _evaluated(e: Expr, env: dict[str, float]) -> float | str:
+    try:
+        return evaluate(e, env)
+    except EvaluationError as error:
+        return f"error: {error}"
+
+
+def _called(f: object, *values: float) -> float | str:
+    try:
+        return float(f(*values))  # type: ignore[operator]
+    except EvaluationError as error:
+        return f"error: {error}"
+
+
+@pytest.mark.parametrize("text", _FUNCTION_TEXTS)
+def test_each_new_function_agrees_with_evaluate_in_both_backends(text: str) -> None:
+    e = parse(text)
+    python = lambdify(e, ["x", "y"])
+    arrays = lambdify(e, ["x", "y"], backend="numpy")
+    assert "_nodes" not in python.source and "_elementwise(" not in arrays.source
+    exponents = [-1.0, 0.0, 0.5, 2.0, 3.0] if "**" in text else [0.0]
+    errors = 0
+    for x in _FUNCTION_POINTS:
+        for y in exponents:
+            expected = _evaluated(e, {"x": x, "y": y})
+            assert _called(python, x, y) == expected  # the same float, or the same error
+            got = _called(arrays, x, y)
+            if isinstance(expected, str):
+                errors += 1
+                assert got == expected
+            else:
+                assert got == pytest.approx(expected, rel=1e-14, abs=0.0), (x, y)
+            if not isinstance(expected, str):
+                column = arrays(np.array([x, 1.0]), np.array([y, 1.0]))
+                assert column[0] == pytest.approx(expected, rel=1e-14, abs=0.0), (x, y)
+    if text in ("x ** y", "sqrt(x)"):
+        assert errors > 0  # domain errors and overflow are among the points
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "reason"),
+    [
+        ("sqrt(x)", {"x": -1.0, "y": 0.0}, "sqrt"),
+        ("x ** y", {"x": 0.0, "y": -1.0}, "0 to the negative power"),
+        ("x ** y", {"x": -2.0, "y": 0.5}, "negative base"),
+        ("x ** y", {"x": 10.0, "y": 400.0}, ""),
+        ("sin(x) + sigmoid(y)", {"x": math.inf, "y": 0.0}, ""),
+    ],
+)
+def test_new_function_errors_are_evaluates(text: str, env: dict[str, float], reason: str) -> None:
+    e = parse(text)
+    with pytest.raises(EvaluationError) as expected:
+        evaluate(e, env)
+    assert reason in str(expected.value)
+    for backend in ("python", "numpy"):
+        f = lambdify(e, ["x", "y"], backend=backend)
+        with pytest.raises(EvaluationError) as got:
+            f(env["x"], env["y"])
+        assert str(got.value) == str(expected.value)
+        assert got.value.expr == expected.value.expr
+    with pytest.raises(EvaluationError) as located:
+        lambdify(e, ["x", "y"], backend="numpy")(np.array([1.0, env["x"]]), np.array([1.0, env["y"]]))
+    assert getattr(located.value, "index", None) == (1,)
+
+
+def test_sigmoid_and_softplus_absorb_infinities_in_both_backends() -> None:
+    e = parse("sigmoid(x) + softplus(y)")  # sigmoid(inf) = 1, softplus(-inf) = 0
+    for backend in ("python", "numpy"):
+        f = lambdify(e, ["x", "y"], backend=backend)
+        with pytest.raises(EvaluationError) as got:
+            f(math.inf, -math.inf)
+        with pytest.raises(EvaluationError) as expected:
+            evaluate(e, {"x": math.inf, "y": -math.inf})  # evaluate rejects an infinite argument
+        assert str(got.value) == str(expected.value)
+    huge = parse("sigmoid(exp(x)) + softplus(-exp(x))")  # exp(800) overflows inside: an error
+    for backend in ("python", "numpy"):
+        with pytest.raises(EvaluationError):
+            lambdify(huge, ["x"], backend=backend)(800.0)
+
+
+def test_define_function_numpy_feeds_the_array_path() -> None:
+    from chainrule import define_function
+
+    calls: list[int] = []
+
+    def cube(a: object) -> object:
+        calls.append(1)
+        return np.power(a, 3.0)
+
+    define_function("cube_arrays", evaluate=lambda u: u**3, derivative=lambda u: 3 * u * u, numpy=cube)
+    e = parse("cube_arrays(x) + 1")
+    f = lambdify(e, ["x"], backend="numpy")
+    assert "_fn_cube_arrays(v_x)" in f.source and "_elementwise(" not in f.source
+    assert list(f(np.array([1.0, 2.0]))) == [2.0, 9.0] and calls
+    assert lambdify(e, ["x"])(2.0) == evaluate(e, {"x": 2.0}) == 9.0
+    define_function(
+        "power", evaluate=lambda u: u, derivative=lambda u: 1, numpy=lambda a: np.multiply(a, 1.0)
+    )
+    both = lambdify(parse("power(x) + x ** 2"), ["x"], backend="numpy")  # not NumPy's power
+    assert "_fn_power(v_x)" in both.source and "_power(v_x, 2.0" in both.source
+    assert float(both(3.0)) == 12.0

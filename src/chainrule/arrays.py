@@ -82,7 +82,7 @@ def numpy_function(prog: Program, errors: str = "raise") -> Lambdified:
         _elementwise=runtime.elementwise,
         _mark=runtime.mark,
         _masked=runtime.masked,
-        **{f"_{name}": getattr(np, name) for name in _ufuncs(np, prog, kinds)},
+        **_helpers(np, prog, kinds),
         **constants,
     )
     runtime.function = built
@@ -90,11 +90,27 @@ def numpy_function(prog: Program, errors: str = "raise") -> Lambdified:
 
 
 def ufunc_of(np: Any, kinds: Kinds, node: Expr) -> str | None:
-    """The NumPy ufunc computing ``node``, or None: its evaluate case runs element by element."""
+    """The name of the NumPy helper computing ``node``, or None: its evaluate case runs element by element.
+
+    The helper is the node type's ``numpy_call`` or, without one, NumPy's ufunc of that name.
+    """
     found = kinds.operation(node)
-    if found is None or found.numpy in _HELPERS or not isinstance(getattr(np, found.numpy, None), np.ufunc):
+    if found is None or found.numpy is None or found.numpy in _HELPERS:
+        return None
+    if found.numpy_call is None and not isinstance(getattr(np, found.numpy, None), np.ufunc):
         return None
     return found.numpy
+
+
+def _helper(np: Any, kinds: Kinds, node: Expr) -> Any:
+    found = kinds.operation(node)
+    assert found is not None and found.numpy is not None
+    return found.numpy_call if found.numpy_call is not None else getattr(np, found.numpy)
+
+
+def _takes_out(kinds: Kinds, node: Expr) -> bool:
+    found = kinds.operation(node)
+    return found is not None and found.numpy_out
 
 
 #: The helpers a generated array function calls (a ufunc must not take one's name).
@@ -116,8 +132,13 @@ _HELPERS = frozenset(
 )
 
 
-def _ufuncs(np: Any, prog: Program, kinds: Kinds) -> list[str]:
-    return sorted({name for node in prog.order if (name := ufunc_of(np, kinds, node)) is not None})
+def _helpers(np: Any, prog: Program, kinds: Kinds) -> dict[str, Any]:
+    """The NumPy helpers ``prog`` calls, by their name in the generated source (``_exp``)."""
+    return {
+        f"_{name}": _helper(np, kinds, node)
+        for node in prog.order
+        if (name := ufunc_of(np, kinds, node)) is not None
+    }
 
 
 def _numpy_source(np: Any, prog: Program, kinds: Kinds, errors: str) -> tuple[str, dict[str, object]]:
@@ -162,7 +183,7 @@ def _numpy_source(np: Any, prog: Program, kinds: Kinds, errors: str) -> tuple[st
         target = location[node] = f"t{index}"
         ufunc = ufunc_of(np, kinds, node)
         if ufunc is not None:
-            out = f", out=_own({dying[0]}, _shape)" if dying else ""
+            out = f", out=_own({dying[0]}, _shape)" if dying and _takes_out(kinds, node) else ""
             lines.append(f"{target} = _{ufunc}({', '.join(operands)}{out})")
         else:  # a user's node type: its evaluate case, element by element
             lines.append(f"{target} = _elementwise({len(user_nodes)}, {', '.join(operands)})")
@@ -200,7 +221,7 @@ def _numpy_source(np: Any, prog: Program, kinds: Kinds, errors: str) -> tuple[st
         "_elementwise",
         "_mark",
         "_masked",
-        *(f"_{name}" for name in _ufuncs(np, prog, kinds)),
+        *sorted(_helpers(np, prog, kinds)),
         *constants,
     ]
     source = "\n".join(
@@ -366,8 +387,8 @@ class _Runtime:
                     value = float(node.value)  # type: ignore[attr-defined]
                 elif kind is Var:
                     value = env[node.name]  # type: ignore[attr-defined]
-                elif (ufunc := ufunc_of(np, self.kinds, node)) is not None:
-                    value = getattr(np, ufunc)(*operands)
+                elif ufunc_of(np, self.kinds, node) is not None:
+                    value = _helper(np, self.kinds, node)(*operands)
                 else:
                     value = self.elementwise(users[node], *operands)
                 bad = ~np.isfinite(value)

@@ -44,7 +44,7 @@ from .finite_checks import checked_nodes
 from .nodes import Const, Expr, Var, children, operators
 from .traverse import postorder
 
-__all__ = ["lambdify", "Lambdified", "Operation", "operation_of"]
+__all__ = ["lambdify", "Lambdified", "Operation", "declare_code", "operation_of"]
 
 
 class Lambdified(Protocol):
@@ -60,49 +60,84 @@ class Lambdified(Protocol):
 class Operation:
     """How lambdify writes one node type, read off its ``Op`` record.
 
-    ``python`` is a template (``{}`` are the operands) calling ``function``
-    from ``math`` for a function symbol; ``numpy`` names the NumPy ufunc;
+    ``python`` is a template (``{}`` are the operands) calling the helper
+    ``function`` (``call``, or ``math``'s function of that name), or None: the
+    Python backend calls the evaluate case.  ``numpy`` names the NumPy
+    backend's helper (``numpy_call``, or NumPy's ufunc of that name), or None.
     ``absorbing`` are the operand positions whose infinity can give a finite
     result (these values are tested for finiteness).
     """
 
-    python: str
+    python: str | None
     function: str | None
-    numpy: str
+    numpy: str | None
     absorbing: tuple[int, ...] = ()
+    call: Callable[..., float] | None = None
+    numpy_call: Callable[..., Any] | None = None
+    numpy_out: bool = True
 
 
 #: NumPy's ufunc for each infix symbol; a function's symbol is its own name in ``math`` and NumPy.
 _INFIX_UFUNCS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 
-#: What a function symbol may be to become a helper's name (``_exp``) in generated source.
-_FUNCTION_NAME = re.compile(r"[a-z]+\Z")
+#: What a helper's name (``_exp``, ``_my_erf``) may be in generated source: no digits, so never
+#: a constant's name (``_f0``).
+_FUNCTION_NAME = re.compile(r"[a-z]+(?:_[a-z]+)*\Z")
 
 #: Helper names the generated code uses itself: a function symbol must not take one.
 RESERVED = frozenset({"isfinite", "type", "float", "fallback", "s", "nodes", "args", "shape"})
 
 
 def operation_of(kind: type) -> Operation | None:
-    """The Operation a node type's ``Op`` record gives, or None: no record, or no such function in math."""
+    """The Operation a node type's ``Op`` record gives, or None: no record, or no code in it.
+
+    An infix operator of Python's arithmetic is written as itself; any other
+    node type calls a helper named after its function symbol (an infix one:
+    after its class, ``Pow`` -> ``_pow``) taken from the record's ``python``
+    and ``numpy`` fields, or for a record with neither, from ``math`` and NumPy.
+    """
     op = getattr(kind, "op", None)
     if op is None or op.symbol is None:
         return None
-    if op.infix:
+    plain = op.python is None and op.numpy is None
+    if op.infix and plain:
         ufunc = _INFIX_UFUNCS.get(op.symbol)
         if ufunc is None or op.arity != 2:
             return None
         return Operation(f"{{}} {op.symbol} {{}}", None, ufunc, op.absorbing)
-    name = op.symbol
-    if op.arity != 1 or not _FUNCTION_NAME.match(name) or name in RESERVED or not hasattr(math, name):
+    name = op.name.lower() if op.infix else op.symbol
+    if not _FUNCTION_NAME.match(name) or name in RESERVED:
         return None
-    return Operation(f"_{name}({{}})", name, name, op.absorbing)
+    call = op.python if op.python is not None else (getattr(math, name, None) if plain else None)
+    python = None if call is None else f"_{name}({', '.join(['{}'] * op.arity)})"
+    numpy: str | None = name if plain else None
+    numpy_call: Callable[..., Any] | None = None
+    if isinstance(op.numpy, str):
+        numpy = op.numpy
+    elif op.numpy is not None:  # a prefix of its own: a user's function may be called "power"
+        numpy, numpy_call = f"fn_{name}", op.numpy
+    if python is None and numpy is None:
+        return None
+    return Operation(python, name, numpy, op.absorbing, call, numpy_call, op.numpy_out)
 
 
-#: The library's evaluate cases for the node types with an Operation; a user who re-registers one
+#: The evaluate case registered along with each node type's code: a user who re-registers one
 #: gets theirs called.
-_LIBRARY_CASES: dict[type, Callable[..., float]] = {
-    kind: resolve(evaluate_node, kind) for kind in operators() if operation_of(kind) is not None
-}
+_CODED_CASES: dict[type, Callable[..., float]] = {}
+
+
+def declare_code(kind: type) -> None:
+    """Record ``kind``'s evaluate case as the one its ``Op`` record's code computes.
+
+    Called once its evaluate case is registered (the lab's below, the others
+    by ``install_function`` and ``functions.py``).
+    """
+    if operation_of(kind) is not None:
+        _CODED_CASES[kind] = resolve(evaluate_node, kind)
+
+
+for _kind in operators():
+    declare_code(_kind)
 
 #: How deep a statement's expression may nest values read once (the compiler's stack is finite).
 _INLINE_DEPTH = 8
@@ -128,7 +163,7 @@ class Kinds:
     def operation(self, node: Expr) -> Operation | None:
         kind = type(node)
         if kind not in self.found:
-            library = _LIBRARY_CASES.get(kind)
+            library = _CODED_CASES.get(kind)
             builtin = library is not None and self.case(kind) is library
             self.found[kind] = operation_of(kind) if builtin else None
         return self.found[kind]
@@ -333,7 +368,7 @@ def _python_function(prog: Program) -> Lambdified:
     filename = f"<chainrule lambdify #{next(_counter)}>"
     exec(compile(source, filename, "exec"), namespace)  # our generated source, never user text
     built = namespace["_build"](
-        **{f"_{name}": getattr(math, name) for name in functions},
+        **{f"_{name}": call for name, call in functions.items()},
         _isfinite=math.isfinite,
         _type=type,
         _float=float,
@@ -344,7 +379,7 @@ def _python_function(prog: Program) -> Lambdified:
     return finish(built, source, prog, "python")
 
 
-def _python_source(prog: Program) -> tuple[str, dict[str, object], list[str]]:
+def _python_source(prog: Program) -> tuple[str, dict[str, object], dict[str, Callable[..., float]]]:
     constants: dict[str, object] = {}
 
     def constant(prefix: str, value: object) -> str:
@@ -377,7 +412,9 @@ def _python_source(prog: Program) -> tuple[str, dict[str, object], list[str]]:
             kids = children(node)
             operands = [location[kid] for kid in kids]
             found = kinds.operation(node)
-            if found is not None:
+            if found is not None and found.python is None:
+                found = None  # no Python code (a user's function with only a NumPy form)
+            if found is not None and found.python is not None:
                 text = found.python.format(*operands)
             else:  # a user's node type: call its evaluate case, passed in as a constant
                 case = kinds.case(kind)
@@ -411,9 +448,12 @@ def _python_source(prog: Program) -> tuple[str, dict[str, object], list[str]]:
         if checked:
             body += ["if not _isfinite(_s):", f"    return _fallback({signature})"]
         body.append(f"return {prog.result([location[output] for output in prog.outputs], constant)}")
-    functions = sorted(
-        {found.function for node in prog.order if (found := kinds.operation(node)) and found.function}
-    )
+    helpers_used = {
+        found.function: found.call or getattr(math, found.function)
+        for node in prog.order
+        if (found := kinds.operation(node)) and found.python is not None and found.function
+    }
+    functions = sorted(helpers_used)
     helpers = [*(f"_{name}" for name in functions), "_isfinite", "_type", "_float", "_fallback", *constants]
     source = "\n".join(
         [
@@ -424,4 +464,4 @@ def _python_source(prog: Program) -> tuple[str, dict[str, object], list[str]]:
             "",
         ]
     )
-    return source, constants, functions
+    return source, constants, helpers_used

@@ -20,10 +20,11 @@ from typing import Any
 import attrs
 
 from .bounds import Interval, bounds_node
+from .compile import declare_code
 from .diff import diff_node
 from .evaluate import evaluate_node
 from .grad import adjoint_node, scale
-from .nodes import Expr, Mul, as_expr
+from .nodes import ATOM, Expr, Mul, Op, as_expr
 from .printers import dot_label, latex_node
 from .show import show_node
 
@@ -106,6 +107,7 @@ def install_function(
         bounds_node.add((cls,), lambda node, x: bounds(x))
     if numpy is not None:
         NUMPY_FUNCTIONS[cls] = numpy
+    declare_code(cls)  # lambdify writes it from its Op record while this evaluate case stands
     from .parse import FUNCTIONS
 
     FUNCTIONS[name] = cls
@@ -153,6 +155,9 @@ def define_function(
     cls.__module__ = caller
     cls._defined = True  # type: ignore[attr-defined]  # a later define_function may replace it
     cls.__doc__ = f"{name}(x), defined with chainrule.define_function."
+    # lambdify's NumPy backend calls ``numpy`` on whole arrays (without one, the evaluate case runs
+    # element by element); the Python backend calls the evaluate case.  Any operand may be absorbed.
+    cls.op = Op(class_name, name, ATOM, 1, absorbing=(0,), numpy=numpy, numpy_out=False)
     return install_function(
         cls, name, evaluate=evaluate, derivative=derivative, numpy=numpy, latex=latex, bounds=bounds
     )

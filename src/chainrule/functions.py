@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 
 from .bounds import EVERYTHING, INF, Interval, bounds_node
+from .compile import declare_code
 from .define import NUMPY_FUNCTIONS, install_function
 from .diff import diff_node
 from .evaluate import evaluate_node
@@ -45,67 +46,6 @@ def _to_y(value: object) -> Expr:
     return as_expr(value, "y")
 
 
-@_direct(children_only=True)
-@attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
-class Pow(Expr):
-    """x ** y: a negative x needs an integer y."""
-
-    op = Op("Pow", "**", ATOM, 2, absorbing=(0, 1))  # 2 ** -inf is 0, inf ** 0 is 1
-
-    x: Expr = attrs.field(converter=_to_x)
-    y: Expr = attrs.field(converter=_to_y)
-
-
-@_direct(children_only=True)
-@attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
-class Sqrt(Expr):
-    """The square root of x (x >= 0)."""
-
-    op = Op("Sqrt", "sqrt", ATOM, 1)
-
-    x: Expr = attrs.field(converter=_to_x)
-
-
-@_direct(children_only=True)
-@attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
-class Sin(Expr):
-    """The sine of x (radians)."""
-
-    op = Op("Sin", "sin", ATOM, 1)
-
-    x: Expr = attrs.field(converter=_to_x)
-
-
-@_direct(children_only=True)
-@attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
-class Cos(Expr):
-    """The cosine of x (radians)."""
-
-    op = Op("Cos", "cos", ATOM, 1)
-
-    x: Expr = attrs.field(converter=_to_x)
-
-
-@_direct(children_only=True)
-@attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
-class Sigmoid(Expr):
-    """The logistic function 1 / (1 + e^-x)."""
-
-    op = Op("Sigmoid", "sigmoid", ATOM, 1, absorbing=(0,))  # sigmoid(inf) is 1
-
-    x: Expr = attrs.field(converter=_to_x)
-
-
-@_direct(children_only=True)
-@attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
-class Softplus(Expr):
-    """log(1 + e^x), the smooth ReLU (its derivative is the sigmoid)."""
-
-    op = Op("Softplus", "softplus", ATOM, 1, absorbing=(0,))  # softplus(-inf) is 0
-
-    x: Expr = attrs.field(converter=_to_x)
-
-
 # ---------------------------------------------------------------------------------------------------
 # Values
 
@@ -123,6 +63,103 @@ def softplus(u: float) -> float:
     if u > 0:
         return u + math.log1p(math.exp(-u))
     return math.log1p(math.exp(u))
+
+
+def _numpy_sigmoid(a: Any, out: Any = None) -> Any:
+    """sigmoid over an array as evaluate computes it: 1/(1+e) where a >= 0, e/(1+e) below, e = e^-|a|.
+
+    One temporary (e) and the sign mask; ``out`` may be ``a`` itself.
+    """
+    import numpy as np
+
+    if np.ndim(a) == 0 and out is None:
+        return np.float64(sigmoid(float(a)))
+    below = np.less(a, 0.0)
+    e = np.abs(a)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    result = np.add(e, 1.0, out=out)
+    np.divide(e, result, out=result, where=below)
+    np.logical_not(below, out=below)
+    np.divide(1.0, result, out=result, where=below)
+    return result
+
+
+def _numpy_softplus(a: Any, out: Any = None) -> Any:
+    """log(1 + e^a) = logaddexp(0, a): NumPy computes max + log1p(e^-|a|), evaluate's form."""
+    import numpy as np
+
+    return np.logaddexp(0.0, a, out=out)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The node types
+
+
+@_direct(children_only=True)
+@attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
+class Pow(Expr):
+    """x ** y: a negative x needs an integer y."""
+
+    # 2 ** -inf is 0, inf ** 0 is 1.  math.pow raises ValueError exactly where evaluate's case
+    # does for finite operands (0 ** -1, (-2) ** 0.5) and OverflowError on overflow; NumPy's power
+    # gives a NaN or an infinity there, which the finiteness checks catch.
+    op = Op("Pow", "**", ATOM, 2, absorbing=(0, 1), python=math.pow, numpy="power")
+
+    x: Expr = attrs.field(converter=_to_x)
+    y: Expr = attrs.field(converter=_to_y)
+
+
+@_direct(children_only=True)
+@attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
+class Sqrt(Expr):
+    """The square root of x (x >= 0)."""
+
+    op = Op("Sqrt", "sqrt", ATOM, 1, python=math.sqrt, numpy="sqrt")  # ValueError / NaN below 0
+
+    x: Expr = attrs.field(converter=_to_x)
+
+
+@_direct(children_only=True)
+@attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
+class Sin(Expr):
+    """The sine of x (radians)."""
+
+    op = Op("Sin", "sin", ATOM, 1, python=math.sin, numpy="sin")
+
+    x: Expr = attrs.field(converter=_to_x)
+
+
+@_direct(children_only=True)
+@attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
+class Cos(Expr):
+    """The cosine of x (radians)."""
+
+    op = Op("Cos", "cos", ATOM, 1, python=math.cos, numpy="cos")
+
+    x: Expr = attrs.field(converter=_to_x)
+
+
+@_direct(children_only=True)
+@attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
+class Sigmoid(Expr):
+    """The logistic function 1 / (1 + e^-x)."""
+
+    # sigmoid(inf) is 1, sigmoid(-inf) is 0: an infinite operand is absorbed
+    op = Op("Sigmoid", "sigmoid", ATOM, 1, absorbing=(0,), python=sigmoid, numpy=_numpy_sigmoid)
+
+    x: Expr = attrs.field(converter=_to_x)
+
+
+@_direct(children_only=True)
+@attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
+class Softplus(Expr):
+    """log(1 + e^x), the smooth ReLU (its derivative is the sigmoid)."""
+
+    # softplus(-inf) is 0: an infinite operand is absorbed
+    op = Op("Softplus", "softplus", ATOM, 1, absorbing=(0,), python=softplus, numpy=_numpy_softplus)
+
+    x: Expr = attrs.field(converter=_to_x)
 
 
 def _sqrt(u: float) -> float:
@@ -250,17 +287,12 @@ dot_label.add((Pow,), lambda node: "**")
 # The one-argument functions, through install_function
 
 
-def _numpy(name: str) -> Callable[[Any], Any]:
-    """A NumPy version, importing NumPy only when called (it is an optional dependency)."""
+def _numpy_ufunc(name: str) -> Callable[[Any], Any]:
+    """NumPy's ufunc ``name``, importing NumPy only when called (it is an optional dependency)."""
 
     def apply(a: Any) -> Any:
         import numpy as np
 
-        if name == "sigmoid":
-            e = np.exp(-np.abs(a))
-            return np.where(np.asarray(a) >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-        if name == "softplus":
-            return np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a)))
         return getattr(np, name)(a)
 
     apply.__name__ = f"numpy_{name}"
@@ -289,7 +321,7 @@ install_function(
     "sqrt",
     evaluate=_sqrt,
     derivative=lambda u: Div(ONE, Mul(TWO, Sqrt(u))),
-    numpy=_numpy("sqrt"),
+    numpy=_numpy_ufunc("sqrt"),
     bounds=_bounds_sqrt,
 )
 install_function(
@@ -297,7 +329,7 @@ install_function(
     "sin",
     evaluate=math.sin,
     derivative=lambda u: Cos(u),
-    numpy=_numpy("sin"),
+    numpy=_numpy_ufunc("sin"),
     latex="\\sin",
     bounds=lambda x: (-1.0, 1.0),
 )
@@ -306,7 +338,7 @@ install_function(
     "cos",
     evaluate=math.cos,
     derivative=lambda u: Mul(MINUS_ONE, Sin(u)),
-    numpy=_numpy("cos"),
+    numpy=_numpy_ufunc("cos"),
     latex="\\cos",
     bounds=lambda x: (-1.0, 1.0),
 )
@@ -315,7 +347,7 @@ install_function(
     "sigmoid",
     evaluate=sigmoid,
     derivative=lambda u: Mul(Sigmoid(u), Sub(ONE, Sigmoid(u))),
-    numpy=_numpy("sigmoid"),
+    numpy=_numpy_sigmoid,
     latex="\\sigma",
     bounds=_bounds_monotone(sigmoid, 0.0, 1.0),
 )
@@ -324,7 +356,7 @@ install_function(
     "softplus",
     evaluate=softplus,
     derivative=lambda u: Sigmoid(u),
-    numpy=_numpy("softplus"),
+    numpy=_numpy_softplus,
     bounds=_bounds_monotone(softplus, 0.0, INF),
 )
 latex_node.add((Sqrt,), lambda node, precedence: ("\\sqrt{", node.x, "}"))
@@ -337,3 +369,5 @@ def _numpy_power(a: Any, b: Any) -> Any:
 
 
 NUMPY_FUNCTIONS[Pow] = _numpy_power
+for _kind in (Pow, Sqrt, Sin, Cos, Sigmoid, Softplus):
+    declare_code(_kind)

@@ -12,10 +12,12 @@ From SymPy:
 - n-ary ``Add`` and ``Mul`` become left-nested binary ``Sum``/``Mul`` nodes; a
   term ``-1 * t`` becomes a ``Sub`` and factors with negative integer powers
   become a ``Div``.
-- An integer power becomes products by repeated squaring (``x**5`` is
-  ``(x*x)*(x*x)*x`` with ``x*x`` shared), until a power node exists; a
-  negative one is ``1 / that``.  A non-integer power (``sqrt``) is an error
-  for now: ``exp(y * log(x))`` would change the domain.
+- A power becomes the power node ``x ** y`` (``Pow``); a negative integer
+  power in a product is a division (``x / y**2``), and ``sqrt(x)`` (SymPy's
+  ``x**(1/2)``) is ``Sqrt``.  ``sin``, ``cos`` and the sigmoid and softplus
+  are functions both ways: ``Sigmoid(u)`` goes to SymPy as
+  ``1/(1 + exp(-u))`` and ``Softplus(u)`` as ``log(1 + exp(u))`` (SymPy has
+  neither), and those exact forms come back as the stable nodes.
 - ``Rational(p, q)`` becomes ``Div(Const(p), Const(q))``: exact as data, and
   evaluated as Python's correctly rounded ``p / q``.  A ``Float`` becomes
   the nearest float; ``E`` is ``Exp(Const(1))``, ``pi`` and other number
@@ -31,6 +33,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .errors import ChainruleError
+from .functions import Cos, Pow, Sigmoid, Sin, Softplus, Sqrt
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .traverse import fold_cases
 
@@ -67,6 +70,22 @@ TO_SYMPY: dict[type, Callable[..., Any]] = {
     Exp: lambda sympy, node, evaluate, x: sympy.exp(x, evaluate=evaluate),
     Log: lambda sympy, node, evaluate, x: sympy.log(x, evaluate=evaluate),
     TanH: lambda sympy, node, evaluate, x: sympy.tanh(x, evaluate=evaluate),
+    Pow: lambda sympy, node, evaluate, x, y: sympy.Pow(x, y, evaluate=evaluate),
+    Sqrt: lambda sympy, node, evaluate, x: sympy.Pow(x, sympy.S.Half, evaluate=evaluate),
+    Sin: lambda sympy, node, evaluate, x: sympy.sin(x, evaluate=evaluate),
+    Cos: lambda sympy, node, evaluate, x: sympy.cos(x, evaluate=evaluate),
+    Sigmoid: lambda sympy, node, evaluate, x: sympy.Pow(
+        sympy.Add(
+            sympy.S.One,
+            sympy.exp(sympy.Mul(sympy.S.NegativeOne, x, evaluate=evaluate), evaluate=evaluate),
+            evaluate=evaluate,
+        ),
+        sympy.S.NegativeOne,
+        evaluate=evaluate,
+    ),
+    Softplus: lambda sympy, node, evaluate, x: sympy.log(
+        sympy.Add(sympy.S.One, sympy.exp(x, evaluate=evaluate), evaluate=evaluate), evaluate=evaluate
+    ),
 }
 
 
@@ -112,17 +131,15 @@ def _product(factors: list[Expr]) -> Expr:
 
 
 def _power(base: Expr, exponent: int) -> Expr:
-    """``base ** exponent`` (a positive integer) as products, squaring: O(log exponent) nodes."""
-    result: Expr | None = None
-    square = base
-    while True:
-        if exponent & 1:
-            result = square if result is None else Mul(result, square)
-        exponent >>= 1
-        if not exponent:
-            assert result is not None
-            return result
-        square = Mul(square, square)
+    """``base ** exponent`` (a positive integer): the power node, or the base itself for 1."""
+    if exponent == 1:
+        return base
+    try:
+        return Pow(base, Const(exponent))
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ChainruleError(
+            f"from_sympy: the exponent {exponent:.3e} has no chainrule constant: {exc}"
+        ) from None
 
 
 def _add(terms: list[tuple[bool, Expr]]) -> Expr:
@@ -147,6 +164,8 @@ FROM_SYMPY: dict[str, Callable[..., Expr]] = {
     "exp": Exp,
     "log": Log,
     "tanh": TanH,
+    "sin": Sin,
+    "cos": Cos,
 }
 
 
@@ -159,6 +178,7 @@ def from_sympy(sympy_expr: Any) -> Expr:
     root = sympy.sympify(sympy_expr)
     memo: dict[int, Expr] = {}
     keep: list[Any] = []  # memo is keyed by id(): keep every converted object alive meanwhile
+    known: dict[int, tuple[Callable[[Expr], Expr], Any]] = {}  # a sigmoid or softplus form: its argument
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         item, ready = stack.pop()
@@ -166,18 +186,46 @@ def from_sympy(sympy_expr: Any) -> Expr:
             continue
         if not ready:
             stack.append((item, True))
-            if isinstance(item, sympy.Pow) and item.exp.is_Integer:
-                stack.append((item.base, False))  # the exponent stays a SymPy integer
-            elif not _is_leaf(sympy, item):
+            found = _function_form(sympy, item)
+            if found is not None:
+                known[id(item)] = found
+                keep.append(found[1])
+                stack.append((found[1], False))
+            elif isinstance(item, sympy.Pow) and (item.exp.is_Integer or item.exp == sympy.S.Half):
+                stack.append((item.base, False))  # the exponent stays a SymPy number
+            elif not item.is_Atom:
                 stack.extend((arg, False) for arg in reversed(item.args) if id(arg) not in memo)
             continue
-        memo[id(item)] = _convert(sympy, item, memo)
+        if id(item) in known:
+            build, argument = known[id(item)]
+            memo[id(item)] = build(memo[id(argument)])
+        else:
+            memo[id(item)] = _convert(sympy, item, memo)
         keep.append(item)
     return memo[id(root)]
 
 
-def _is_leaf(sympy: Any, item: Any) -> bool:
-    return bool(item.is_Atom) or (isinstance(item, sympy.Pow) and not item.exp.is_Integer)
+def _function_form(sympy: Any, item: Any) -> tuple[Callable[[Expr], Expr], Any] | None:
+    """``1/(1 + exp(-u))`` is the sigmoid of u and ``log(1 + exp(u))`` the softplus of u: (node, u).
+
+    These are the forms ``to_sympy`` writes; they come back as the nodes computed without overflow.
+    """
+    build: Callable[[Expr], Expr]
+    if isinstance(item, sympy.Pow) and item.exp == sympy.S.NegativeOne:
+        inner, build = item.base, Sigmoid
+    elif isinstance(item, sympy.log) and len(item.args) == 1:
+        inner, build = item.args[0], Softplus
+    else:
+        return None
+    if not isinstance(inner, sympy.Add) or len(inner.args) != 2 or sympy.S.One not in inner.args:
+        return None
+    other = inner.args[0] if inner.args[1] == sympy.S.One else inner.args[1]
+    if not isinstance(other, sympy.exp):
+        return None
+    argument = other.args[0]
+    if build is Sigmoid:
+        argument = -argument
+    return build, argument
 
 
 def _convert(sympy: Any, item: Any, memo: dict[int, Expr]) -> Expr:
@@ -198,13 +246,12 @@ def _convert(sympy: Any, item: Any, memo: dict[int, Expr]) -> Expr:
         return Var(item.name)
     if isinstance(item, sympy.Pow):
         exponent = item.exp
-        if not exponent.is_Integer:
-            raise ChainruleError(
-                f"from_sympy: chainrule has no power node yet, so {_quote(item)} "
-                "(a non-integer power) cannot be converted"
-            )
-        n = int(exponent)
         base = memo[id(item.base)]
+        if exponent == sympy.S.Half:
+            return Sqrt(base)
+        if not exponent.is_Integer:
+            return Pow(base, memo[id(exponent)])
+        n = int(exponent)
         if n == 0:
             return _ONE
         power = _power(base, abs(n))
@@ -242,7 +289,9 @@ def _mul(sympy: Any, factors: Sequence[Any], memo: dict[int, Expr]) -> Expr:
     numerator: list[Expr] = []
     denominator: list[Expr] = []
     for arg in factors:
-        if isinstance(arg, sympy.Pow) and arg.exp.is_Integer and arg.exp < 0:
+        if id(arg) in memo and isinstance(memo[id(arg)], Sigmoid):
+            numerator.append(memo[id(arg)])  # 1/(1 + exp(-u)) came back as a sigmoid
+        elif isinstance(arg, sympy.Pow) and arg.exp.is_Integer and arg.exp < 0:
             denominator.append(_power(memo[id(arg.base)], -int(arg.exp)))
         elif arg.is_Rational and not arg.is_Integer and arg.p == 1:
             denominator.append(_number(int(arg.q), arg))

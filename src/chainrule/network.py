@@ -7,7 +7,7 @@ runs from input i to hidden unit j)::
     h1   = tanh(b1 + x1*w11 + x2*w21)
     h2   = tanh(b2 + x1*w12 + x2*w22)
     fin  = u1*h1 + u2*h2 + c
-    fout = sigmoid(fin) = 1 / (1 + exp(-fin))
+    fout = sigmoid(fin) = 1 / (1 + exp(-fin))  (the Sigmoid node)
     loss = fin - fin*y + log(1 + exp(-fin))      (binary cross-entropy with logits)
 
 Training asks ``grad`` for the nine partial derivatives of the loss at once
@@ -27,8 +27,9 @@ import attrs
 from .compile import lambdify
 from .diff import diff
 from .evaluate import evaluate
+from .functions import Sigmoid
 from .grad import grad
-from .nodes import Const, Div, Exp, Expr, Log, Sum, TanH, Var
+from .nodes import Exp, Expr, Log, TanH, Var
 
 __all__ = [
     "PARAMETERS",
@@ -127,7 +128,7 @@ def network() -> Network:
     h1 = TanH(b1 + (x1 * w11 + x2 * w21))
     h2 = TanH(b2 + (x1 * w12 + x2 * w22))
     fin = u1 * h1 + u2 * h2 + c
-    fout = Div(Const(1), Sum(Const(1), Exp(-fin)))
+    fout = Sigmoid(fin)  # the stable node: 1 / (1 + exp(-fin)) without overflow at any fin
     loss = fin - fin * y + Log(1 + Exp(-fin))
     return Network(hidden=(h1, h2), logit=fin, output=fout, loss=loss)
 
