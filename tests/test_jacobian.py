@@ -82,3 +82,21 @@ def test_bad_input() -> None:
         hessian([x], "x")  # type: ignore[arg-type]
     assert jacobian([], "x") == []
     assert hessian(x, []) == []
+
+
+def test_lambdify_takes_the_rows_as_they_are() -> None:
+    # Issue 11: jacobian and hessian are "accepted by lambdify", rows and all (no flattening).
+    from chainrule import lambdify
+
+    x, y = Var("x"), Var("y")
+    f = x * x * y + Exp(y)
+    rows = hessian(f, ["x", "y"])
+    env = {"x": 1.5, "y": -0.5}
+    expected = tuple(tuple(evaluate(entry, env) for entry in row) for row in rows)
+    assert lambdify(rows, ["x", "y"])(1.5, -0.5) == expected
+    jac = lambdify(jacobian([f, x * y], ["x", "y"]), ["x", "y"])(1.5, -0.5)
+    assert len(jac) == 2 and all(len(row) == 2 for row in jac)
+    import numpy as np
+
+    arrays = lambdify(rows, ["x", "y"], backend="numpy")(np.array([1.5, 2.0]), np.array([-0.5, 0.25]))
+    assert [[float(cell[0]) for cell in row] for row in arrays] == [list(row) for row in expected]

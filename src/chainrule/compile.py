@@ -221,8 +221,12 @@ def literal(value: int | float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
+def _is_row(item: object) -> bool:
+    return isinstance(item, Sequence) and not isinstance(item, (str, Expr))
+
+
 def shape_of(exprs: object) -> tuple[str, list[Expr], list[object]]:
-    """('one' | 'tuple' | 'dict', the expressions, the dict keys)."""
+    """('one' | 'tuple' | 'rows' | 'dict', the expressions, the dict keys or the rows' lengths)."""
     if isinstance(exprs, Expr):
         return "one", [exprs], []
     if isinstance(exprs, Mapping):
@@ -231,9 +235,12 @@ def shape_of(exprs: object) -> tuple[str, list[Expr], list[object]]:
         kind = "dict"
     elif isinstance(exprs, Sequence) and not isinstance(exprs, str):
         keys, items, kind = [], list(exprs), "tuple"
+        if items and all(_is_row(item) for item in items):  # rows, as jacobian and hessian give them
+            keys = [len(row) for row in items]
+            items, kind = [entry for row in items for entry in row], "rows"
     else:
         raise TypeError(
-            f"lambdify expects an expression, a sequence or a mapping of them, got {type(exprs).__name__}"
+            f"lambdify expects an expression, a sequence (or rows) or a mapping of them, got {type(exprs).__name__}"
         )
     for key, item in zip(keys or itertools.count(), items, strict=False):
         if not isinstance(item, Expr):
@@ -247,6 +254,9 @@ def packed(kind: str, keys: Sequence[object], results: Sequence[Any]) -> Any:
         return results[0]
     if kind == "tuple":
         return tuple(results)
+    if kind == "rows":
+        items = iter(results)
+        return tuple(tuple(itertools.islice(items, length)) for length in keys)  # type: ignore[call-overload]
     return dict(zip(keys, results, strict=True))
 
 
@@ -271,6 +281,12 @@ class Program:
             return locations[0]
         if self.kind == "tuple":
             return "(" + "".join(f"{where}, " for where in locations) + ")"
+        if self.kind == "rows":
+            items = iter(locations)
+            rows = [
+                "(" + "".join(f"{where}, " for where in itertools.islice(items, n)) + ")" for n in self.keys
+            ]  # type: ignore[call-overload]
+            return "(" + "".join(f"{row}, " for row in rows) + ")"
         pairs = [f"{constant('k', key)}: {where}" for key, where in zip(self.keys, locations, strict=True)]
         return "{" + ", ".join(pairs) + "}"
 
@@ -313,8 +329,9 @@ def lambdify(
 ) -> Lambdified:
     """One function of the positional ``args`` computing ``exprs``.
 
-    An expression gives one value, a sequence a tuple, a mapping a dict with
-    the same keys.  Each distinct subexpression is computed once.  With
+    An expression gives one value, a sequence a tuple, a sequence of rows (a
+    list of lists, as ``jacobian`` and ``hessian`` give) a tuple of tuples, a
+    mapping a dict with the same keys.  Each distinct subexpression is computed once.  With
     ``backend="python"`` it takes numbers and gives floats, with evaluate's
     values and errors; with ``backend="numpy"`` it takes NumPy (or Dask)
     arrays and scalars, broadcast together (see ``chainrule.arrays``); there,
