@@ -43,7 +43,22 @@ from harness import (
     verdict,
 )
 
-from chainrule import Const, Exp, Expr, Log, TanH, Var, grad, lambdify, simplify
+from chainrule import (
+    Const,
+    Cos,
+    Exp,
+    Expr,
+    Log,
+    Sigmoid,
+    Sin,
+    Softplus,
+    Sqrt,
+    TanH,
+    Var,
+    grad,
+    lambdify,
+    simplify,
+)
 from chainrule.nodes import children
 from chainrule.traverse import postorder
 
@@ -112,7 +127,9 @@ def _numexpr() -> Callable[..., tuple[float, ...]]:
             uses[kid] = uses.get(kid, 0) + 1
     text: dict[Expr, str] = {}
     steps: list[tuple[str, str]] = []  # (name, numexpr text), in order
-    functions = {TanH: "tanh", Exp: "exp", Log: "log"}
+    # numexpr's own functions; sigmoid and softplus (which simplify writes) spelled out for it.
+    functions = {TanH: "tanh({})", Exp: "exp({})", Log: "log({})", Sigmoid: "(1 / (1 + exp(-({}))))"}
+    functions |= {Softplus: "log1p(exp({}))", Sqrt: "sqrt({})", Sin: "sin({})", Cos: "cos({})"}
     for node in order:
         kids = [text[kid] for kid in children(node)]
         if type(node) is Const:
@@ -122,7 +139,7 @@ def _numexpr() -> Callable[..., tuple[float, ...]]:
             text[node] = node.name  # type: ignore[attr-defined]
             continue
         if type(node) in functions:
-            body = f"{functions[type(node)]}({kids[0]})"
+            body = functions[type(node)].format(kids[0])
         else:
             body = f"({kids[0]} {_SYMBOL[type(node).__name__]} {kids[1]})"
         if uses.get(node, 0) > 1 or node in outputs:
@@ -142,7 +159,7 @@ def _numexpr() -> Callable[..., tuple[float, ...]]:
     return run
 
 
-_SYMBOL = {"Sum": "+", "Sub": "-", "Mul": "*", "Div": "/"}
+_SYMBOL = {"Sum": "+", "Sub": "-", "Mul": "*", "Div": "/", "Pow": "**"}
 
 
 def _jax() -> Callable[..., tuple[float, ...]]:
