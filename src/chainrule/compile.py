@@ -284,8 +284,9 @@ class Program:
         if self.kind == "rows":
             items = iter(locations)
             rows = [
-                "(" + "".join(f"{where}, " for where in itertools.islice(items, n)) + ")" for n in self.keys
-            ]  # type: ignore[call-overload]
+                "(" + "".join(f"{where}, " for where in itertools.islice(items, n)) + ")"
+                for n in cast("list[int]", self.keys)
+            ]
             return "(" + "".join(f"{row}, " for row in rows) + ")"
         pairs = [f"{constant('k', key)}: {where}" for key, where in zip(self.keys, locations, strict=True)]
         return "{" + ", ".join(pairs) + "}"

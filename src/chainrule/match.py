@@ -157,7 +157,7 @@ def _structural(pattern: Expr, *kids: Matcher) -> Matcher:
             def same_binary_swapped(expr: Expr, bindings: Bindings) -> bool:
                 if type(expr) is not kind:
                     return False
-                a, b = children(expr)
+                a, b = expr._kids
                 return first(b, bindings) and second(a, bindings)
 
             return same_binary_swapped
@@ -165,7 +165,7 @@ def _structural(pattern: Expr, *kids: Matcher) -> Matcher:
         def same_binary(expr: Expr, bindings: Bindings) -> bool:
             if type(expr) is not kind:
                 return False
-            a, b = children(expr)
+            a, b = expr._kids
             return first(a, bindings) and second(b, bindings)
 
         return same_binary
@@ -173,7 +173,7 @@ def _structural(pattern: Expr, *kids: Matcher) -> Matcher:
         (only,) = kids
 
         def same_unary(expr: Expr, bindings: Bindings) -> bool:
-            return type(expr) is kind and only(children(expr)[0], bindings)
+            return type(expr) is kind and only(expr._kids[0], bindings)
 
         return same_unary
 
@@ -262,13 +262,14 @@ def _build_node(node: Expr, *kids: _Part) -> _Part:
     cls: Any = type(node)
     if not cls._plain_children:
         return lambda bindings: rebuild(node, [part(bindings) for part in parts])
+    make = cls._make  # the parts build nodes: straight to the intern lookup
     if len(parts) == 2:
         first, second = parts
-        return lambda bindings: cls(first(bindings), second(bindings))
+        return lambda bindings: make(first(bindings), second(bindings))
     if len(parts) == 1:
         (only,) = parts
-        return lambda bindings: cls(only(bindings))
-    return lambda bindings: cls(*[part(bindings) for part in parts])
+        return lambda bindings: make(only(bindings))
+    return lambda bindings: make(*[part(bindings) for part in parts])
 
 
 def _constant(node: Expr) -> Builder:

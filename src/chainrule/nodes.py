@@ -167,11 +167,15 @@ class _Interning(type):
             setters, converters = direct
             if converters is None and len(args) == len(setters):
                 # The hot path: children that are nodes already are their own key.
-                for arg in args:
-                    if type(arg) not in _NODE_TYPES:
-                        break
+                if len(args) == 2:  # the common case, without a loop
+                    if type(args[0]) in _NODE_TYPES and type(args[1]) in _NODE_TYPES:
+                        return _intern(cls, args, args, setters, args)
                 else:
-                    return _intern(cls, args, args, setters, args)
+                    for arg in args:
+                        if type(arg) not in _NODE_TYPES:
+                            break
+                    else:
+                        return _intern(cls, args, args, setters, args)
         return _build(cls, args, kwargs)
 
     def interned(cls) -> int:
@@ -283,6 +287,10 @@ class Expr(metaclass=_Interning):
     _field_names: ClassVar[tuple[str, ...]] = ()
     #: Every field is a child node, taken as given: ``cls(*kids)`` rebuilds a node from its children.
     _plain_children: ClassVar[bool] = False
+    #: ``cls(*kids)`` for kids that are nodes already, straight to the intern lookup (``_intern``):
+    #: the engine's own hot paths (diff, rewriting) build from nodes only.  The class itself when
+    #: its fields are not all children.
+    _make: ClassVar[Callable[..., Expr]]
     _kids: tuple[Expr, ...]
     #: The node type's record; None for a type without text syntax of its own (a user's, a pattern's).
     op: ClassVar[Op | None] = None
@@ -297,6 +305,7 @@ class Expr(metaclass=_Interning):
         cls._field_names = tuple(a.name for a in getattr(cls, "__attrs_attrs__", ()))
         cls._direct = None  # a subclass of a direct class goes through attrs until declared direct
         cls._plain_children = False
+        cls._make = cls
         op = cls.__dict__.get("op")
         if op is not None:
             _OPERATORS[op.name] = cls
@@ -395,6 +404,12 @@ def _direct(children_only: bool) -> Callable[[type[Expr]], type[Expr]]:
         converters = tuple(field.converter for field in fields)
         cls._direct = (setters, None if children_only else converters)
         cls._plain_children = children_only
+        if children_only:
+
+            def make(*kids: Expr) -> Any:
+                return _intern(cls, kids, kids, setters, kids)
+
+            cls._make = staticmethod(make)
         return cls
 
     return declare

@@ -323,10 +323,11 @@ class _Normaliser:
         return self.visit
 
     def visit(self, node: Expr, *kids: Expr) -> Expr:
-        if not kids or kids == children(node):
+        if not kids or kids == node._kids:
             current = node
         else:
-            current = rebuild(node, kids)
+            kind: Any = type(node)
+            current = kind._make(*kids) if kind._plain_children else rebuild(node, kids)
             found = self._known_form(node, kids, current)
             if found is not None:
                 return found
@@ -385,7 +386,7 @@ class _Normaliser:
                     return self._known(chain, found)
                 if new in self.active:
                     raise self._cycle(new)
-                if not normal.issuperset(children(new)):
+                if not normal.issuperset(new._kids):
                     break
                 current = new  # its children are normal: rewrite again right here
                 new = self.rule(current)
@@ -409,7 +410,8 @@ class _Normaliser:
 
     def _known(self, chain: list[Expr], result: Expr) -> Expr:
         memo = self.memo
-        memo.update(dict.fromkeys(chain, result))
+        for node in chain:
+            memo[node] = result
         memo[result] = result
         if self.on_reuse is not None:
             self.known_at[result] = self.clock

@@ -76,7 +76,12 @@ class RuleIndex(dict[Shape, Strategy[Expr]]):
 
     def rewrite(self, node: Expr) -> Expr:
         """``switch(shape, self)`` as one call: the strategy for the node's shape, applied to it."""
-        return self[(type(node), *map(type, children(node)))](node)
+        kids = node._kids
+        if len(kids) == 2:  # the common shapes, without map's iterator (this runs for every node)
+            return self[(type(node), type(kids[0]), type(kids[1]))](node)
+        if len(kids) == 1:
+            return self[(type(node), type(kids[0]))](node)
+        return self[(type(node), *map(type, kids))](node)
 
 
 def _named(rule: Rule, place: int) -> object:
@@ -116,7 +121,7 @@ class _ByValue(dict[tuple[object, ...], Strategy[Expr]]):
         return entry
 
     def __call__(self, node: Expr) -> Expr:
-        kids = children(node)
+        kids = node._kids
         # A value no rule names is None: entries stay as few as the named values, whatever the input.
         if len(self.places) == 1:  # the common case, without a loop
             value = kids[self.places[0]].value  # type: ignore[attr-defined]
