@@ -32,6 +32,8 @@ BY_NAME = {rule.name: rule for rule in (*FUNCTION_RULES, *POWER_RULES)}
         ("sigmoid-as-ratio", "exp(x) / (1 + exp(x))", "sigmoid(x)"),
         ("sigmoid-symmetry", "sigmoid(x) + sigmoid(-1 * x)", "1"),
         ("one-minus-sigmoid-neg", "1 - sigmoid(-1 * x)", "sigmoid(x)"),
+        ("one-minus-sigmoid-exp", "1 - sigmoid(x) * exp(-1 * x)", "sigmoid(x)"),
+        ("one-minus-exp-sigmoid", "1 - exp(-1 * x) * sigmoid(x)", "sigmoid(x)"),
         ("softplus-difference", "softplus(x) - softplus(-1 * x)", "x"),
         ("tanh-from-sigmoid", "2 * sigmoid(2 * x) - 1", "tanh(x)"),
         ("sigmoid-zero", "sigmoid(0)", "0.5"),
