@@ -33,7 +33,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .compile import Kinds, Lambdified, Program, finish, literal, packed, program
+from .compile import Kinds, Lambdified, Program, finish, packed, program
 from .errors import EvaluationError
 from .evaluate import _checked, describe, evaluate
 from .finite_checks import checked_nodes
@@ -164,12 +164,8 @@ def _numpy_source(np: Any, prog: Program, kinds: Kinds, errors: str) -> tuple[st
             lines.append(check(prog.parameters[name]))
     user_nodes: list[Expr] = []
     for index, node in enumerate(prog.order):
-        kind = type(node)
-        if kind is Const:
-            location[node] = literal(node.value)  # type: ignore[attr-defined]
-            continue
-        if kind is Var:
-            location[node] = prog.parameters[node.name]  # type: ignore[attr-defined]
+        if (leaf := prog.leaf(node)) is not None:
+            location[node] = leaf
             continue
         kids = children(node)
         operands = [location[kid] for kid in kids]

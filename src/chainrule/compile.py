@@ -271,6 +271,15 @@ class Program:
     parameters: dict[str, str]
     order: list[Expr]
 
+    def leaf(self, node: Expr) -> str | None:
+        """The code for a constant (its literal) or a variable (its parameter); None for any other node."""
+        kind = type(node)
+        if kind is Const:
+            return literal(node.value)  # type: ignore[attr-defined]
+        if kind is Var:
+            return self.parameters[node.name]  # type: ignore[attr-defined]
+        return None
+
     @property
     def signature(self) -> str:
         return ", ".join(self.parameters[name] for name in self.names)
@@ -421,11 +430,8 @@ def _python_source(prog: Program) -> tuple[str, dict[str, object], dict[str, Cal
     try:
         for node in prog.order:
             kind = type(node)
-            if kind is Const:
-                location[node] = literal(node.value)  # type: ignore[attr-defined]
-                continue
-            if kind is Var:
-                location[node] = prog.parameters[node.name]  # type: ignore[attr-defined]
+            if (leaf := prog.leaf(node)) is not None:
+                location[node] = leaf
                 continue
             kids = children(node)
             operands = [location[kid] for kid in kids]
