@@ -1,24 +1,12 @@
 """``horner``: collect like terms and powers, and print each polynomial part in Horner form.
 
 The rule table rewrites locally, so it cannot see that a sum of products
-spread over a DAG is, say, an odd polynomial of degree 9 in tanh(x).  Here
-every maximal region of + - * (and division by a nonzero constant) is read as
-a sparse polynomial over *atoms*, the other subexpressions (variables,
-exp/log/tanh, divisions, users' node types), whose own children are processed
-first.  The polynomial is written back as a recursive Horner scheme with
-shared powers, but only where that adds no more distinct nodes than it frees
-(region nodes shared with the rest of the DAG free nothing), and the whole
-result is never larger than the input.  A division whose numerator and
-denominator products share factors cancels them (the quotient rule's
-(da * b) / (b * b) is da / b).  Passes repeat, each on the previous result,
-until nothing changes, so horner is idempotent.
-
-Coefficients are Python ints while every constant is an int (exact), floats
-otherwise; a coefficient that overflows, underflows to zero or leaves the float
-range leaves its region as it was.  A region whose polynomial would exceed
-``MAX_TERMS`` terms (expansion blow-up such as (a+b)(c+d)...) is kept too,
-while its atoms and its smaller subregions are still processed.  Cost: linear
-in distinct nodes for the fixed caps; no recursion over the expression's depth.
+spread over a DAG is, say, an odd polynomial of degree 9 in tanh(x).  Each
+maximal region of + - * (and division by a nonzero constant) is read as a
+sparse polynomial over *atoms* (every other subexpression) and written back
+only where that frees as many distinct nodes as it adds.  Coefficients stay
+exact ints where they can; one that leaves the float range, like a region
+past ``MAX_TERMS``, leaves its region as it was.
 """
 
 from __future__ import annotations
@@ -26,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import math
 import sys
+from collections import Counter
+from functools import reduce
 
 from .nodes import Const, Div, Expr, Mul, Sub, Sum, Var, children
 from .strategies import rebuild
@@ -118,17 +108,23 @@ def _bounded(poly: Poly) -> Poly | None:
     return poly if len(poly) <= MAX_TERMS and _weight(poly) <= MAX_WEIGHT else None
 
 
+def _add(poly: Poly, m: Monomial, c: Coefficient) -> bool:
+    """Add the term c*m into ``poly``; False when the coefficient leaves the float range."""
+    value = poly.get(m, 0) + c
+    if not _fits(value):
+        return False
+    if value == 0:
+        poly.pop(m, None)
+    else:
+        poly[m] = value
+    return True
+
+
 def _plus(a: Poly, b: Poly, sign: int) -> Poly | None:
     total = dict(a)
-    for m, c in b.items():
-        value = total.get(m, 0) + (c if sign > 0 else -c)
-        if not _fits(value):
-            return None
-        if value == 0:
-            total.pop(m, None)
-        else:
-            total[m] = value
-    return _bounded(total)
+    if all(_add(total, m, c if sign > 0 else -c) for m, c in b.items()):
+        return _bounded(total)
+    return None
 
 
 def _merge(m: Monomial, n: Monomial) -> Monomial:
@@ -148,16 +144,8 @@ def _times_poly(a: Poly, b: Poly) -> Poly | None:
     for m, c in a.items():
         for n, d in b.items():
             term = _times(c, d)
-            if term is None:
+            if term is None or not _add(product, _merge(m, n), term):
                 return None
-            key = _merge(m, n)
-            value = product.get(key, 0) + term
-            if not _fits(value):
-                return None
-            if value == 0:
-                product.pop(key, None)
-            else:
-                product[key] = value
     return _bounded(product)
 
 
@@ -327,13 +315,6 @@ def _factors(expr: Expr) -> list[Expr] | None:
     return found
 
 
-def _product(factors: list[Expr]) -> Expr:
-    result = factors[0]
-    for factor in factors[1:]:
-        result = Mul(result, factor)
-    return result
-
-
 def _cancel(division: Expr) -> Expr:
     """(a * b) / (b * c) as a / c: cancel the non-constant factors the two products share.
 
@@ -345,29 +326,25 @@ def _cancel(division: Expr) -> Expr:
     top, bottom = _factors(children(division)[0]), _factors(children(division)[1])
     if top is None or bottom is None:
         return division
-    available: dict[Expr, int] = {}
-    for factor in bottom:
-        if type(factor) is not Const:
-            available[factor] = available.get(factor, 0) + 1
-    matched: dict[Expr, int] = {}
+    available = Counter(factor for factor in bottom if type(factor) is not Const)
+    matched: Counter[Expr] = Counter()
     kept_top: list[Expr] = []
     for factor in top:
-        if available.get(factor, 0) > matched.get(factor, 0):
-            matched[factor] = matched.get(factor, 0) + 1
+        if available[factor] > matched[factor]:
+            matched[factor] += 1
         else:
             kept_top.append(factor)
     if not matched:
         return division
     kept_bottom: list[Expr] = []
     for factor in bottom:
-        if matched.get(factor, 0) > 0:
+        if matched[factor] > 0:
             matched[factor] -= 1
         else:
             kept_bottom.append(factor)
     if all(type(factor) is Const for factor in kept_bottom):
         return division  # keep a division by something non-constant, so the result stays an atom
-    numerator = _product(kept_top) if kept_top else Const(1)
-    return Div(numerator, _product(kept_bottom))
+    return Div(reduce(Mul, kept_top) if kept_top else Const(1), reduce(Mul, kept_bottom))
 
 
 def _fingerprint(node: Expr, *kids: bytes) -> bytes:
@@ -479,12 +456,7 @@ class _Writer:
         return Mul(Const(-c if c < 0 else c), power), c < 0
 
     def _monomial(self, m: Monomial) -> Expr:
-        result: Expr | None = None
-        for atom, k in m:
-            power = self._power(atom, k)
-            result = power if result is None else Mul(result, power)
-        assert result is not None
-        return result
+        return reduce(Mul, (self._power(atom, k) for atom, k in m))
 
     def _power(self, atom: int, k: int) -> Expr:
         """atom ** k by squaring, so each power is a few shared products."""
@@ -527,8 +499,5 @@ def _divide(m: Monomial, d: Monomial) -> Monomial:
 
 def _splitter(poly: Poly) -> int:
     """The atom occurring in most terms; the highest-ranked among equals (so y + z reads in order)."""
-    counts: dict[int, int] = {}
-    for m in poly:
-        for atom, _ in m:
-            counts[atom] = counts.get(atom, 0) + 1
+    counts = Counter(atom for m in poly for atom, _ in m)
     return -min((-count, -atom) for atom, count in counts.items())[1]

@@ -27,8 +27,9 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from importlib.resources.abc import Traversable
+from itertools import accumulate
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import attrs
 
@@ -96,12 +97,8 @@ def _text(pattern: Expr) -> str:
 
 
 def _balanced(text: str) -> bool:
-    depth = 0
-    for char in text:
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth < 0:
-            return False
-    return depth == 0
+    depths = list(accumulate({"(": 1, ")": -1}.get(char, 0) for char in text))
+    return min(depths, default=0) >= 0 and not (depths and depths[-1])
 
 
 @attrs.frozen(cache_hash=True)
@@ -121,8 +118,7 @@ class Rule:
     conditions: tuple[Condition, ...] = ()
     source: str | None = attrs.field(default=None, eq=False)
     line: int | None = attrs.field(default=None, eq=False)
-    # Derived once: the node type the left side's root must have (None: any), the compiled
-    # matcher, and the rewrite as one closure.
+    #: The node type the left side's root must have (None: any).
     head: type | None = attrs.field(init=False, eq=False, repr=False)
     #: Per child of the left side's root: a test passing every type of child the rule can match.
     child_types: tuple[Callable[[type], bool], ...] = attrs.field(init=False, eq=False, repr=False)
@@ -282,25 +278,18 @@ def _parse_rule(text: str, source: str | None, line: int | None) -> Rule:
         raise RuleError(f"a rule is 'lhs -> rhs', found {found}")
     lhs_text, rest = (part.strip() for part in body.split("->"))
     parts = re.split(r"\s+if\s+", rest, maxsplit=1)
-    rhs_text = parts[0].strip()
     condition_text = parts[1].strip() if len(parts) > 1 else ""
     kinds: dict[str, str | None] = {}
     if "{" in lhs_text or "}" in lhs_text:
         raise RuleError("a computed block {...} may only appear on the right side")
     lhs = _parse_side(lhs_text, "left side", kinds, declare=True)
-    rhs = _parse_rhs(rhs_text, kinds)
+    rhs = _parse_rhs(parts[0].strip(), kinds)
     conditions = tuple(_parse_condition(part, kinds) for part in _split_and(condition_text))
-    return Rule(name or _auto_name(lhs, rhs), lhs, rhs, conditions, source, line)
-
-
-def _auto_name(lhs: Expr, rhs: Expr) -> str:
-    return f"{_text(lhs)} -> {_text(rhs)}"
+    return Rule(name or f"{_text(lhs)} -> {_text(rhs)}", lhs, rhs, conditions, source, line)
 
 
 def _split_and(text: str) -> list[str]:
-    if not text:
-        return []
-    return [part.strip() for part in re.split(r"\s+and\s+", text)]
+    return [part.strip() for part in re.split(r"\s+and\s+", text)] if text else []
 
 
 def _factory(kinds: dict[str, str | None], declare: bool, placeholders: dict[str, Expr] | None = None) -> Any:
@@ -430,10 +419,8 @@ def load_rules(path: str | os.PathLike[str] | Traversable) -> tuple[Rule, ...]:
 
 def default_rule_files() -> list[Traversable]:
     """The default tables, in order: ``chainrule/rules`` in an installed wheel, else the checkout's ``rules/``."""
-    candidates: list[Traversable] = [importlib.resources.files("chainrule") / "rules"]
     checkout = Path(__file__).resolve().parents[2] / "rules"
-    candidates.append(checkout)
-    for folder in candidates:
+    for folder in (importlib.resources.files("chainrule") / "rules", checkout):
         if folder.is_dir():
             files = [f for f in folder.iterdir() if f.name.endswith(".rules")]
             if files:
@@ -455,6 +442,11 @@ def _load_defaults(files: Iterable[Traversable]) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
+def is_rules(value: object) -> TypeGuard[Iterable[Rule]]:
+    """Whether ``value`` can be a table's rules: an iterable, but not one rule or a string."""
+    return isinstance(value, Iterable) and not isinstance(value, Rule | str)
+
+
 class RuleTable(tuple[Rule, ...]):
     """A tuple of rules that adds any sequence of rules (``DEFAULT_RULES + [rule]``) and prints short."""
 
@@ -466,14 +458,10 @@ class RuleTable(tuple[Rule, ...]):
         return table
 
     def __add__(self, other: object) -> RuleTable:
-        if isinstance(other, Rule | str) or not isinstance(other, Iterable):
-            return NotImplemented
-        return RuleTable((*self, *other))
+        return RuleTable((*self, *other)) if is_rules(other) else NotImplemented
 
     def __radd__(self, other: object) -> RuleTable:
-        if isinstance(other, Rule | str) or not isinstance(other, Iterable):
-            return NotImplemented
-        return RuleTable((*other, *self))
+        return RuleTable((*other, *self)) if is_rules(other) else NotImplemented
 
     def __repr__(self) -> str:
         return f"<{self.label or 'rule table'}: {len(self)} rules>"

@@ -24,7 +24,7 @@ from toolz import frequencies, unique
 
 from .evaluate import describe
 from .nodes import Expr, children, rebuild
-from .rules import DEFAULT_RULES, Rule, RuleTable
+from .rules import DEFAULT_RULES, Rule, RuleTable, is_rules
 from .show import show
 from .strategies import RewriteStopped, StopReason, Strategy, innermost
 from .table import RuleIndex
@@ -36,7 +36,7 @@ __all__ = ["Explanation", "Step", "explain", "simplify"]
 def _rules(expr: Expr, rules: Iterable[Rule], who: str) -> tuple[Rule, ...]:
     if not isinstance(expr, Expr):
         raise TypeError(f"{who} expects an expression, got {type(expr).__name__}")
-    if isinstance(rules, Rule | str) or not isinstance(rules, Iterable):
+    if not is_rules(rules):
         raise TypeError(f"{who}: rules must be a sequence of Rule (e.g. DEFAULT_RULES + load_rules(path))")
     table = tuple(rules)
     for rule in table:
