@@ -1,15 +1,8 @@
 """Interval bounds of an expression over all values of its variables, to decide rule side conditions.
 
-``bounds(e)`` is an interval ``(lo, hi)`` that contains every finite value
-``evaluate(e, env)`` can return, for any environment.  It is computed with
-the same floating-point operations evaluation uses (rounding is monotone, so
-an endpoint computed that way bounds the rounded results too): a side
-condition such as ``?x > 0`` holds when it holds for the whole interval.
-``exp`` may underflow to 0.0 and ``1 - tanh(u) * tanh(u)`` may round to 0.0,
-and the bounds say so.
-
-Node types without a ``bounds_node`` case are bounded by (-inf, inf), which
-makes every condition on them fail: unknown means "do not rewrite".
+Computed with evaluation's own float operations (rounding is monotone, so
+the endpoints bound the rounded results too).  A node type without a
+``bounds_node`` case is (-inf, inf): unknown means "do not rewrite".
 """
 
 from __future__ import annotations

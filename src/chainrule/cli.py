@@ -1,17 +1,9 @@
 """The command line: ``chainrule show|eval|diff|grad|simplify|lab`` (also ``python -m chainrule``).
 
 Bad input of any kind ends with exit status 2 and one line on stderr,
-``chainrule: error: ...``, never a traceback: argparse's usage errors are
-folded into that one line too.
-
-Work is bounded by the input: an expression (argument or ``-`` for standard
-input) is at most ``MAX_EXPR_CHARS`` characters, a ``--rules`` file at most
-``MAX_RULES_BYTES`` bytes and a regular file (a FIFO, a device or a socket is
-refused without opening it, so ``--rules /dev/zero`` or a FIFO with no writer
-cannot make it hang), printed text at most ``MAX_OUTPUT_CHARS`` characters,
-and ``--explain`` prints at most ``MAX_EXPLAIN_STEPS`` steps (fewer for a large
-expression: ``MAX_EXPLAIN_WORK``) of at most ``MAX_LINE_CHARS`` characters each,
-eliding the rest with a marker.
+``chainrule: error: ...``, never a traceback.  Work is bounded by the
+``MAX_*`` limits below, so no input (``--rules /dev/zero``, a huge
+derivative) can make it hang.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """Constant folding's arithmetic: the value of an expression of constants, or None if it must not fold.
 
-``+ - * /`` are computed exactly (as fractions), so ``4 * 1`` folds to the
-int ``4`` and ``0.1 + 0.2`` is rounded once.  The result stays an int when
-every constant was an int and the exact value is whole.  A fold that fails
-or loses the value (division by zero, overflow, a non-finite result,
-underflow to zero or to a subnormal number) returns None: the rule simply
+Computed exactly (as fractions) and rounded once.  A fold that fails or
+loses the value (division by zero, overflow, underflow) is None: the rule
 does not apply, and the expression keeps its symbolic form.
 """
 

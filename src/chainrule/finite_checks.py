@@ -1,14 +1,9 @@
 """Which values a compiled function tests so that no infinity or NaN goes unnoticed.
 
-A NaN stays NaN in every consumer, and an infinity stays non-finite except
-through an *absorbing* operand: ``tanh(inf) == 1``, ``exp(-inf) == 0``,
-``x / inf == 0``, and whatever a user's node type does with its operands.
-So testing the outputs and every operand an infinity could vanish through
-is enough: any non-finite value, from an argument, an overflow or a domain
-error, reaches one of them.  A value that flows, through non-absorbing
-operands only, into another tested value needs no test of its own (the
-lab's nine gradients: ten tests instead of thirteen).  Both lambdify
-backends use this one rule.
+A NaN stays NaN, and an infinity stays non-finite except through an
+*absorbing* operand (``tanh(inf) == 1``, ``x / inf == 0``), so testing the
+outputs and every absorbing operand catches every non-finite value.  Both
+lambdify backends use this one rule.
 """
 
 from __future__ import annotations

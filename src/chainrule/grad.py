@@ -1,10 +1,7 @@
 """Reverse-mode differentiation: every partial derivative of one expression as one shared graph.
 
-``diff`` walks the expression once per variable and builds one derivative
-each; ``grad`` walks it once, backwards, and accumulates each node's adjoint
-(the derivative of the root with respect to that node) from its parents.
-The partials it returns share the adjoints of everything above the
-variables, so nine gradients of the lab's loss cost little more than one.
+The partials share the adjoints of everything above the variables, so the
+lab loss's nine partials cost little more than one ``diff``.
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
 """``python -m chainrule lab``: the handout's Exercise 1, end to end, as one report.
 
-The example expression, its value, raw and simplified derivatives with the
-derivation, the mixed second derivative, the handout's network with the
-handout's weights, its gradients, the handout's training on the five points
-with progress, the predictions as a table, and the per-sample loss curves as
-a PNG.  The plot uses matplotlib's object-oriented API with the Agg canvas,
-so it never touches a global backend (safe inside Jupyter too); matplotlib is
-imported only here, lazily.
+The plot uses matplotlib's object-oriented API with the Agg canvas, so it
+never touches a global backend (safe inside Jupyter too).
 """
 
 from __future__ import annotations

@@ -1,24 +1,11 @@
 """The one matcher: a pattern compiled once into closures, one per pattern node.
 
-``compile_match(pattern)`` folds the pattern bottom-up; each pattern node
-becomes a closure ``m(expr, bindings) -> bool`` that tests one node of the
-expression and calls its children's closures on the expression's children
-(the shape of SymbolicUtils' ``matchers.jl``).  ``compile_build(template)``
-does the same for a rule's right side: a closure ``b(bindings) -> Expr``
-per node.  A ``Rule`` holds both, built when the rule is made, and
-``simplify``, ``explain``, ``Rule.match`` and ``chainrule.testing`` all run
-them.
-
-Which closure a pattern node compiles to is a multiple-dispatch case on the
-pattern node's type, ``match_node(pattern, *child_matchers)``: variables bind
-(a repeated one must meet the very same, interned, subexpression), constants
-compare by value (``0`` matches ``0``, ``0.0`` and ``-0.0``), and any other
-node, a user's new types included, matches structurally (same type, equal
-data fields).  Register a case to say otherwise.
-
-The closures call each other as deep as the pattern is (never deeper, however
-deep the expression), so a pattern may nest at most ``MAX_PATTERN_DEPTH``
-levels; deeper ones are refused with a RuleError when compiled.
+Each pattern node becomes ``m(expr, bindings) -> bool`` (SymbolicUtils'
+``matchers.jl``), chosen by the dispatch case ``match_node(pattern,
+*child_matchers)``: a repeated variable must meet the very same (interned)
+subexpression, constants compare by value, other nodes structurally.
+``compile_build`` makes ``b(bindings) -> Expr`` per right-side node.  The
+closures nest as deep as the pattern, hence ``MAX_PATTERN_DEPTH``.
 """
 
 from __future__ import annotations
@@ -207,7 +194,6 @@ def type_test(pattern: Expr) -> Callable[[type], bool]:
     if case is _number:
         return lambda other: issubclass(other, Const)
     known = isinstance(pattern, PatternVar) and pattern.kind in _KIND_TYPES
-    # A kind redefined in KINDS says nothing of types.
     if known and case is _variable and KINDS[pattern.kind] is _BUILTIN_KINDS[pattern.kind]:  # type: ignore[attr-defined]
         return _KIND_TYPES[pattern.kind]  # type: ignore[attr-defined]
     return _any_type
@@ -228,10 +214,7 @@ _KIND_TYPES: dict[str, Callable[[type], bool]] = {
 }
 
 
-# ---------------------------------------------------------------------------------------------------
-# Building a right side
-
-# A node of the template with no variable in it is its own result (``Expr``); others get a closure.
+#: A right side's node with no variable in it is its own result; others get a closure.
 _Part = Expr | Builder
 
 

@@ -1,17 +1,13 @@
 """The lab's network, data, weights and training, as the handout states them.
 
 One source of truth for ``chainrule lab``, the notebook, the benchmarks and
-the README.  The handout's 2-2-1 network, with its names and wiring (w_ij
-runs from input i to hidden unit j)::
+the README (w_ij runs from input i to hidden unit j)::
 
     h1   = tanh(b1 + x1*w11 + x2*w21)
     h2   = tanh(b2 + x1*w12 + x2*w22)
     fin  = u1*h1 + u2*h2 + c
     fout = sigmoid(fin) = 1 / (1 + exp(-fin))  (the Sigmoid node)
     loss = fin - fin*y + log(1 + exp(-fin))      (binary cross-entropy with logits)
-
-Training asks ``grad`` for the nine partial derivatives of the loss at once
-and ``lambdify`` compiles them, with the loss, into one function per step.
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
 """The two node types that exist only inside rules: pattern variables and computed blocks.
 
-``?x`` in a rule is a ``PatternVar``: it matches any subexpression (or only
-those of its *kind*, as in ``?a:const``).  ``{?a * ?b}`` on a rule's right
-side is a ``Computed`` block: the rewrite computes its value from the
-constants the left side bound (constant folding, declared as data).
 Both are ordinary interned ``Expr`` nodes, so patterns are plain
 expressions that ``show`` prints and ``parse`` reads back.
 """

@@ -1,12 +1,7 @@
 """Printers beyond ``show``: LaTeX for reading (and Jupyter), Graphviz DOT for drawing the DAG.
 
-``to_latex`` drops the parentheses precedence makes unnecessary, writes
-``Mul(-1, e)`` as ``-e``, quotients as fractions and ``Exp`` as a power of e.
-Like ``show`` it expands templates with the iterative emitter, so depth is no
-problem; but LaTeX is a tree, so a DAG prints every shared part each time.
-
-``to_dot`` draws the DAG itself: one Graphviz node per distinct
-subexpression, so a shared part appears once with several incoming edges.
+LaTeX is a tree, so a DAG prints every shared part each time; ``to_dot``
+draws one Graphviz node per distinct subexpression instead.
 """
 
 from __future__ import annotations

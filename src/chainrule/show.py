@@ -1,15 +1,9 @@
 """Printing: ``show`` (the lab's fully parenthesised text) and ``repr``.
 
-A printer case returns a *template*: a sequence of strings and child
-nodes, e.g. ``("(", node.x, " + ", node.y, ")")``.  One iterative emitter
-expands templates into a list of pieces, so printing costs time linear in
-the output, at any depth (joining strings level by level would be quadratic).
-
-A DAG's text can be exponentially longer than the DAG (``e = e * e`` sixty
-times is 2^61 nodes as text), so full text is built only after
-``check_text_size`` has added up its length by a fold over the distinct
-nodes; beyond ``MAX_TEXT`` characters it raises instead of hanging.  The
-bounded forms for the REPL and Jupyter live in ``chainrule.display``.
+A printer case returns a *template* of strings and child nodes, e.g.
+``("(", node.x, " + ", node.y, ")")``, and one iterative emitter expands
+them: linear in the output at any depth.  A DAG's text can be exponentially
+long, so full text beyond ``MAX_TEXT`` characters raises before it is built.
 """
 
 from __future__ import annotations
@@ -47,11 +41,7 @@ show_node = dispatcher("show_node", "show_node(node) -> template of str pieces a
 
 
 def emit(expr: Expr, template_of: Callable[[Expr], Template], limit: int | None = None) -> str:
-    """Expand templates depth-first into one string, without recursion.
-
-    With ``limit``, stop once that many characters are written: a DAG's text
-    can be exponentially long, and an error message needs only its start.
-    """
+    """Expand templates depth-first into one string; with ``limit``, stop past that many characters."""
     out: list[str] = []
     write = out.append
     written = 0
@@ -104,9 +94,7 @@ def check_text_size(
 def emit_checked(expr: Expr, template_of: Callable[[Expr], Template], what: str) -> str:
     """``emit``'s full text, or ChainruleError with the size when it would exceed ``MAX_TEXT``.
 
-    A small tree is emitted straight away (a cheap walk tells it is small, and
-    the emitter's limit catches huge leaves): the length fold, which costs as
-    much as printing, runs only for big trees, where it prevents the hang.
+    The length fold costs as much as printing, so only a big tree pays for it first.
     """
     if tree_size_at_most(expr, _SMALL_TREE):
         text = emit(expr, template_of, MAX_TEXT)

@@ -1,17 +1,7 @@
 """``simplify`` and ``explain``: the rule table's fixed point, as a composition of strategies.
 
-::
-
-    simplify(e, rules) = innermost(switch(type, RuleIndex(rules)), fuel)(e)
-
-``RuleIndex`` gives, per node type, ``do_one`` of the rules whose left side
-has that head, in table order; ``innermost`` normalises each distinct node
-of the DAG once, children first, and stops with a ``StopReason``: a fixed
-point (no rule of the table applies anywhere in the result), a cycle, or
-the step limit (both raise ``RewriteLimitError`` naming the rules).
-Nothing else decides: the result is the table's fixed point, whatever the
-table is.  ``explain`` runs the same strategy with each rule wrapped so
-that it records each rewrite as it fires.
+``simplify(e, rules) = innermost(switch(type, RuleIndex(rules)), fuel)(e)``;
+``explain`` runs the same strategy with each rule wrapped to record its rewrites.
 """
 
 from __future__ import annotations
@@ -78,17 +68,10 @@ def simplify(expr: Expr, rules: Iterable[Rule] = DEFAULT_RULES, *, max_steps: in
     raise AssertionError("explain stopped where simplify did not")  # pragma: no cover
 
 
-# ---------------------------------------------------------------------------------------------------
-# explain
-
-
 class _Replay:
-    """Whole-expression states of a derivation, computed when asked for.
+    """Whole-expression states of a derivation, each built when asked for from the nearest known one.
 
-    Step k replaces one subexpression (everywhere it occurs) in the state
-    before it.  A state costs a pass over the expression, so states are
-    built on demand from the nearest one known (the first and the last are
-    known from the start); ``explain`` itself records subexpressions only.
+    Step k replaces one subexpression (everywhere it occurs) in the state before it.
     """
 
     def __init__(self, start: Expr, events: list[tuple[str, Expr, Expr, bool]], end: Expr | None) -> None:

@@ -1,16 +1,10 @@
 """Is one rewrite sound at one point?  The check behind ``chainrule.testing.assert_sound``.
 
-Sound means: wherever the original expression evaluates to a finite
-number, the rewritten one evaluates to the same number, up to rounding.
-"Up to rounding" is made precise by a running error bound: both sides are
-evaluated with the subexpressions the rule's variables matched taken as
-exact (they are the same nodes on both sides, so they have the same
-values), and every operation the rule itself adds or removes contributes
-its rounding error, propagated through the operations above it by
-perturbing their inputs.  The two values must agree within the sum of the
-two bounds (times a small safety factor).  Cancellation (``a*x + b*x``
-versus ``(a + b)*x``) is thereby allowed exactly as much error as it can
-cause, and no more.
+Sound: wherever the original evaluates to a finite number, the rewrite
+evaluates to the same number up to rounding, made precise by a running
+error bound over the operations the rule adds or removes (the matched
+subexpressions are the same nodes on both sides).  So cancellation
+(``a*x + b*x`` versus ``(a + b)*x``) is allowed as much error as it can cause.
 """
 
 from __future__ import annotations

@@ -1,24 +1,15 @@
 """Rewrite strategies: small functions that combine rules into simplifiers, in the style of toolz.
 
-A *rule* is any function from a value to a value.  One convention says
-"nothing to do": a rule returns its argument itself (or a value equal to
-it).  Every combinator here takes rules and returns a rule, so they nest:
-``simplify`` is ``innermost(switch(type, table))`` with a table of
-``do_one(*rules)`` per node type, the ``Fixpoint(Postwalk(Chain(rules)))``
-of SymbolicUtils with each distinct node normalised once.  The
-combinators work on plain values too:
+A *rule* is any function from a value to a value that returns its argument
+itself (or an equal value) when it has nothing to do.  Every combinator
+takes rules and returns a rule, so they nest (``simplify`` is
+``innermost(switch(type, table))``), and they work on plain values too:
 
 >>> halve = lambda n: n // 2 if n % 2 == 0 else n
 >>> fixpoint(halve)(40)
 5
 >>> do_one(lambda n: n, lambda n: n + 1)(1)
 2
-
-The traversals (``bottom_up``, ``innermost``) go through ``traverse``'s one
-walk, so they visit each distinct node once at any depth, and treat
-anything that is not an ``Expr`` as a leaf.  Bounded loops (``fixpoint``,
-``innermost``) stop with ``RewriteStopped`` (a ``RewriteLimitError``) whose
-``reason`` is a ``StopReason``.
 """
 
 from __future__ import annotations
@@ -148,9 +139,7 @@ def condition(predicate: Callable[[T], bool], rule: Strategy[T]) -> Strategy[T]:
 def switch(
     key: Callable[[T], Any], ruledict: Mapping[Any, Strategy[T]], default: Strategy[T] = identity
 ) -> Strategy[T]:
-    """Apply the rule ``ruledict[key(x)]``; ``default`` when there is none.
-
-    A dict subclass with ``__missing__`` may build entries on demand.
+    """Apply the rule ``ruledict[key(x)]`` (which may build it with ``__missing__``); else ``default``.
 
     >>> switch(lambda n: n % 2, {0: lambda n: n // 2, 1: lambda n: 3 * n + 1})(7)
     22
@@ -237,15 +226,11 @@ def innermost(
 ) -> Strategy[Any]:
     """Rewrite to a normal form: every node's children first, then the node until ``rule`` leaves it.
 
-    The result is ``fixpoint(bottom_up(fixpoint(rule)))``'s, but each
-    distinct node (of the input, and of every rewrite's result) is
-    normalised once and remembered, so a shared subexpression costs one
-    normalisation and a rewrite's unchanged parts cost nothing.  ``fuel``
-    bounds the number of rewrites (default: 10,000 plus 10 per input node);
-    a rewrite that leads back to an expression still being normalised is a
-    cycle.  Both raise ``RewriteStopped`` at once.  ``on_reuse(before,
-    after)`` is called when a node a rewrite created has a normal form found
-    before, used without asking ``rule`` again (``explain`` shows those).
+    ``fixpoint(bottom_up(fixpoint(rule)))``, but each distinct node is
+    normalised once and remembered.  ``fuel`` bounds the rewrites (default:
+    10,000 plus 10 per input node); it and a cycle raise ``RewriteStopped``.
+    ``on_reuse(before, after)`` hears of a normal form found before and
+    reused without asking ``rule`` (``explain`` shows those).
 
     >>> from chainrule import parse, show
     >>> x_plus_0 = lambda e: e.x if type(e).__name__ == "Sum" and e.y == parse("0") else e
@@ -273,10 +258,8 @@ _UNUSED: Any = {}
 class _Normaliser:
     """The state of one ``innermost`` run: ``fold`` passes until no pass leaves work behind.
 
-    ``visit`` gets a node and its children's normal forms.  A rewrite whose
-    result has parts not yet normalised starts a nested fold over the result,
-    sharing the memo; past ``_MAX_NESTING`` nested folds the result is kept
-    as it is and the pass marked ``dirty``, and the next pass finishes it.
+    A rewrite's result not yet normal gets a nested fold sharing the memo;
+    past ``_MAX_NESTING`` it is left, ``dirty``, for the next pass.
     """
 
     __slots__ = (
@@ -300,9 +283,8 @@ class _Normaliser:
         self.nesting = 0
         self.dirty = False
         self.on_reuse = on_reuse
-        # For explain: the input's nodes, when each node's normal form became known, and when the
-        # nested fold now running started (a node it visits was created by the rewrite that began it).
-        # ``clock`` counts the rewrites and reuses reported (explain's steps).
+        # For explain: ``clock`` counts the steps reported; when each normal form became known; when
+        # the running nested fold started (a node it visits was created by the rewrite that began it).
         self.clock = self.fold_started = 0
         self.original: set[Expr] = _UNUSED
         self.known_at: dict[Expr, int] = _UNUSED

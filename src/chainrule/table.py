@@ -1,15 +1,9 @@
 """The rule table as the engine uses it: rules indexed by the shape of the node they can rewrite.
 
-``RuleIndex`` maps a node's *shape* (its type and its children's types) to
-one strategy: ``do_one`` of the rules whose left side can match a node of
-that shape, in table order.  The children's types narrow the choice
-(``Rule.child_types``, read off the compiled pattern): a ``Mul`` of a
-``TanH`` and a ``Sub`` is tried against the two or three rules that could
-match it, not the dozen whose root is a ``Mul``.  Where the rules name
-constants at a child's place (``0 * ?x``, ``exp(7) -> ...``), the entry
-narrows further by that constant's value, so a table of many one-shot rules
-costs a dictionary lookup per node, not a scan.  Entries are built the
-first time a shape (or value) is seen.
+A ``Mul`` of a ``TanH`` and a ``Sub`` is tried against the two or three
+rules that could match it, not the dozen whose root is a ``Mul``; where
+rules name a constant child (``0 * ?x``), the entry narrows by its value,
+so many one-shot rules cost a dictionary lookup per node, not a scan.
 """
 
 from __future__ import annotations
@@ -70,9 +64,8 @@ class RuleIndex(dict[Shape, Strategy[Expr]]):
             for i, kind in enumerate(shape[1:])
             if issubclass(kind, Const) and any(_named(rule, i) is not None for rule in fitting)
         ]
-        entry = _ByValue(fitting, places, self.wrap) if places else _first_of(fitting, self.wrap)
-        self[shape] = entry
-        return entry
+        self[shape] = _ByValue(fitting, places, self.wrap) if places else _first_of(fitting, self.wrap)
+        return self[shape]
 
     def rewrite(self, node: Expr) -> Expr:
         """``switch(shape, self)`` as one call: the strategy for the node's shape, applied to it."""
@@ -117,8 +110,8 @@ class _ByValue(dict[tuple[object, ...], Strategy[Expr]]):
             allowed = free if value is None else free | naming[value]
             chosen = allowed if chosen is None else chosen & allowed
         assert chosen is not None  # there is at least one place
-        entry = self[values] = _first_of([self.rules[i] for i in sorted(chosen)], self.wrap)
-        return entry
+        self[values] = _first_of([self.rules[i] for i in sorted(chosen)], self.wrap)
+        return self[values]
 
     def __call__(self, node: Expr) -> Expr:
         kids = node._kids
@@ -126,10 +119,6 @@ class _ByValue(dict[tuple[object, ...], Strategy[Expr]]):
         if len(self.places) == 1:  # the common case, without a loop
             value = kids[self.places[0]].value  # type: ignore[attr-defined]
             return self[(value if value in self.naming[0] else None,)](node)
-        if len(self.places) == 2:
-            first, second = self.naming
-            a, b = kids[self.places[0]].value, kids[self.places[1]].value  # type: ignore[attr-defined]
-            return self[(a if a in first else None, b if b in second else None)](node)
         key = tuple(
             value if value in naming else None
             for place, naming in zip(self.places, self.naming, strict=True)

@@ -1,10 +1,8 @@
 """The one iterative post-order fold every operation is built on.
 
-``fold(root, visit)`` calls ``visit(node, child_results)`` once per distinct
-node, children first (in field order), with an explicit stack: depth costs
-memory, never Python recursion, and a shared subexpression is computed once.
-``prune(node)`` true makes a node a leaf of the walk: its children are not
-visited (a rule's ``{...}`` block is read, not rebuilt).
+Depth costs memory, never Python recursion, and a shared subexpression is
+visited once.  ``prune(node)`` true makes a node a leaf of the walk (a
+rule's ``{...}`` block is read, not rebuilt).
 
 >>> from chainrule import parse
 >>> e = parse("x * (x + 1)")
@@ -57,9 +55,7 @@ def fold_cases(
 ) -> R:
     """The fold with one case per node type: ``case_for(type)`` gives ``case(node, *child_results)``.
 
-    ``case_for`` is asked once per type and call, so a dispatcher is consulted
-    once, not once per node; results are passed as arguments, not a list.
-    This loop is the only walk: ``fold``, ``postorder`` and every operation go through it.
+    ``case_for`` is asked once per type and call, so a dispatcher is consulted once, not per node.
     """
     if memo is None:
         memo = {}
@@ -121,13 +117,11 @@ def postorder(*roots: Expr, prune: Prune = None) -> list[Expr]:
 
 
 def descend(root: Expr, follow: Callable[[Expr], bool], limit: float = math.inf) -> int:
-    """Walk down from ``root`` along the edges ``follow`` accepts, and count the nodes entered.
+    """Count the nodes entered walking down from ``root`` along the edges ``follow`` accepts.
 
-    ``follow(kid)`` is asked once per edge of an entered node (so a kid shared
-    by two entered parents is asked twice: ``follow`` decides whether to enter
-    it again); the walk stops once ``limit`` nodes are entered.  This is the
-    walk for questions a fold cannot stop early on: "at most n nodes?",
-    "which nodes does replacing this one free?".
+    ``follow(kid)`` is asked once per edge, so it decides whether a shared kid
+    is entered again; the walk stops at ``limit``.  For questions a fold
+    cannot stop early on ("at most n nodes?").
     """
     stack = [root]
     count = 1
