@@ -7,7 +7,7 @@ from typing import Any
 
 from multipledispatch import Dispatcher
 
-__all__ = ["NAMESPACE", "dispatcher", "resolve"]
+__all__ = ["NAMESPACE", "case_per_type", "dispatcher", "resolve"]
 
 #: Every dispatcher chainrule defines; pass it as ``namespace=`` to ``multipledispatch.dispatch``.
 NAMESPACE: dict[str, Dispatcher] = {}
@@ -29,3 +29,16 @@ def resolve(cases: Dispatcher, *types: type) -> Callable[..., Any]:
             f"no {cases.name} case is registered for {names}; register one with {cases.name}.register({names})"
         )
     return found  # type: ignore[no-any-return]
+
+
+def case_per_type(cases: Dispatcher) -> Callable[[type], Callable[..., Any]]:
+    """``resolve(cases, kind)``, remembered per type: one walk asks the dispatcher once per type."""
+    found: dict[type, Callable[..., Any]] = {}
+
+    def case_for(kind: type) -> Callable[..., Any]:
+        case = found.get(kind)
+        if case is None:
+            case = found[kind] = resolve(cases, kind)
+        return case
+
+    return case_for

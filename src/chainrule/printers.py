@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .dispatch import dispatcher, resolve
+from .dispatch import case_per_type, dispatcher
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .show import Template, emit, emit_checked
 from .traverse import postorder, tree_size_at_most
@@ -35,7 +35,7 @@ SUM, NEGATION, PRODUCT, ATOM = 1, 2, 3, 4
 
 #: Variable names printed as Greek letters.
 _GREEK = frozenset(
-    {
+    [
         "alpha",
         "beta",
         "gamma",
@@ -70,7 +70,7 @@ _GREEK = frozenset(
         "Phi",
         "Psi",
         "Omega",
-    }
+    ]
 )
 
 
@@ -126,24 +126,12 @@ def to_latex(expr: Expr) -> str:
 
 def _latex_template() -> Callable[[Expr], Template]:
     """``to_latex``'s template function, resolving each node type's cases once."""
-    templates: dict[type, Callable[..., Template]] = {}
-    precedences: dict[type, Callable[[Expr], int]] = {}
+    template_for, precedence_for = case_per_type(latex_node), case_per_type(latex_precedence)
 
     def precedence(node: Expr) -> int:
-        kind = type(node)
-        case = precedences.get(kind)
-        if case is None:
-            case = precedences[kind] = resolve(latex_precedence, kind)
-        return case(node)
+        return precedence_for(type(node))(node)  # type: ignore[no-any-return]
 
-    def template_of(node: Expr) -> Template:
-        kind = type(node)
-        case = templates.get(kind)
-        if case is None:
-            case = templates[kind] = resolve(latex_node, kind)
-        return case(node, precedence)
-
-    return template_of
+    return lambda node: template_for(type(node))(node, precedence)
 
 
 def _const_latex(node: Const, precedence: Callable[[Expr], int]) -> Template:
@@ -249,7 +237,7 @@ def to_dot(expr: Expr, *, name: str = "expression", rankdir: str = "TB") -> str:
         raise ValueError(f"graph name must be an identifier, got {name!r:.80}")
     if rankdir not in ("TB", "BT", "LR", "RL"):
         raise ValueError(f"rankdir must be TB, BT, LR or RL, got {rankdir!r:.80}")
-    labels: dict[type, Callable[[Expr], str]] = {}
+    label_for = case_per_type(dot_label)
     ids: dict[Expr, str] = {}
     lines = [
         f"digraph {name} {{",
@@ -259,12 +247,8 @@ def to_dot(expr: Expr, *, name: str = "expression", rankdir: str = "TB") -> str:
     ]
     for node in postorder(expr):
         ident = ids[node] = f"n{len(ids)}"
-        kind = type(node)
-        label = labels.get(kind)
-        if label is None:
-            label = labels[kind] = resolve(dot_label, kind)
         shape = ", shape=ellipse" if not node._kids else ""
-        lines.append(f"  {ident} [label={_dot_string(label(node))}{shape}];")
+        lines.append(f"  {ident} [label={_dot_string(label_for(type(node))(node))}{shape}];")
         lines.extend(f"  {ident} -> {ids[kid]};" for kid in node._kids)
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -273,10 +257,5 @@ def to_dot(expr: Expr, *, name: str = "expression", rankdir: str = "TB") -> str:
 dot_label.add((Expr,), lambda node: type(node).__name__)
 dot_label.add((Const,), lambda node: str(node.value))
 dot_label.add((Var,), lambda node: node.name)
-dot_label.add((Sum,), lambda node: "+")
-dot_label.add((Sub,), lambda node: "-")
-dot_label.add((Mul,), lambda node: "*")
-dot_label.add((Div,), lambda node: "/")
-dot_label.add((Exp,), lambda node: "exp")
-dot_label.add((Log,), lambda node: "log")
-dot_label.add((TanH,), lambda node: "tanh")
+for _cls in (Sum, Sub, Mul, Div, Exp, Log, TanH):
+    dot_label.add((_cls,), lambda node: node.op.symbol)

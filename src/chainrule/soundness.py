@@ -10,9 +10,9 @@ subexpressions are the same nodes on both sides).  So cancellation
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-from .dispatch import resolve
+from .dispatch import case_per_type
 from .errors import EvaluationError
 from .evaluate import evaluate, evaluate_node
 from .nodes import Const, Expr, Var
@@ -45,7 +45,7 @@ def rounding_bound(expr: Expr, env: Mapping[str, float], exact: Mapping[Expr, fl
     """``(value, error)``: the value of ``expr`` and a bound on its rounding error, taking the
     subexpressions in ``exact`` as exact (with the given values)."""
     memo: dict[Expr, tuple[float, float]] = {node: (value, 0.0) for node, value in exact.items()}
-    cases: dict[type, Callable[..., float]] = {}
+    case_for = case_per_type(evaluate_node)
 
     def visit(node: Expr, kids: list[tuple[float, float]]) -> tuple[float, float]:
         if isinstance(node, Var):
@@ -53,7 +53,7 @@ def rounding_bound(expr: Expr, env: Mapping[str, float], exact: Mapping[Expr, fl
         if isinstance(node, Const):
             value = float(node.value)
             return value, UNIT * abs(value)  # a computed constant was rounded once
-        case = cases.get(type(node)) or cases.setdefault(type(node), resolve(evaluate_node, type(node)))
+        case = case_for(type(node))
         values = [v for v, _ in kids]
         result = float(case(node, *values))
         error = 2 * UNIT * abs(result) + TINY
