@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Callable
 
-from .dispatch import dispatcher
+from .dispatch import case_per_type, dispatcher
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH
 from .traverse import fold
 
@@ -32,18 +31,13 @@ _known: weakref.WeakKeyDictionary[Expr, Interval] = weakref.WeakKeyDictionary()
 
 def bounds(expr: Expr) -> Interval:
     """An interval containing every finite value ``expr`` takes."""
-    cases: dict[type, Callable[..., Interval]] = {}
+    case_for = case_per_type(bounds_node)
 
     def visit(node: Expr, intervals: list[Interval]) -> Interval:
         known = _known.get(node)
         if known is not None:
             return known
-        kind = type(node)
-        case = cases.get(kind)
-        if case is None:
-            found = bounds_node.dispatch(kind)
-            case = cases[kind] = found if found is not None else _unknown
-        result = case(node, *intervals)
+        result: Interval = case_for(type(node))(node, *intervals)
         lo, hi = result
         if math.isnan(lo) or math.isnan(hi) or lo > hi:
             result = EVERYTHING
@@ -51,10 +45,6 @@ def bounds(expr: Expr) -> Interval:
         return result
 
     return fold(expr, visit, {})
-
-
-def _unknown(node: Expr, *intervals: Interval) -> Interval:
-    return EVERYTHING
 
 
 def _product(a: float, b: float) -> float:
@@ -87,12 +77,9 @@ def _mul(node: Mul, x: Interval, y: Interval) -> Interval:
 def _div(node: Expr, x: Interval, y: Interval) -> Interval:
     if y[0] <= 0 <= y[1]:
         return EVERYTHING
-    quotients = []
-    for a in x:
-        for b in y:
-            q = a / b if not (math.isinf(a) and math.isinf(b)) else math.copysign(INF, a * b)
-            quotients.append(q)
-    return _hull(quotients)
+    return _hull(
+        [a / b if not (math.isinf(a) and math.isinf(b)) else math.copysign(INF, a * b) for a in x for b in y]
+    )
 
 
 def _exp(node: Expr, x: Interval) -> Interval:
@@ -127,6 +114,7 @@ def _const(node: Const) -> Interval:
     return (value, value)
 
 
+bounds_node.add((Expr,), lambda node, *intervals: EVERYTHING)  # unknown: claim nothing
 bounds_node.add((Const,), _const)
 bounds_node.add((Sum,), _sum)
 bounds_node.add((Sub,), _sub)

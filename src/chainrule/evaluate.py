@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Callable, Mapping
@@ -71,19 +72,9 @@ def evaluate(expr: Expr, env: Mapping[str, Any] | None = None) -> float:
     return fold_cases(expr, case_for)
 
 
-#: The checked wrapper of each registered case, made once (a case re-registered gets a new one).
-_CHECKED: dict[Callable[..., float], Callable[..., float]] = {}
-
-
+@functools.cache  # one wrapper per registered case (a case re-registered gets a new one)
 def _checked(case: Callable[..., float]) -> Callable[..., float]:
     """The case with its failures turned into EvaluationErrors naming the node, never a NaN or inf."""
-    found = _CHECKED.get(case)
-    if found is None:
-        found = _CHECKED[case] = _make_checked(case)
-    return found
-
-
-def _make_checked(case: Callable[..., float]) -> Callable[..., float]:
 
     def checked(node: Expr, *values: float) -> float:
         try:
