@@ -25,9 +25,6 @@ class ParseError(ChainruleError, ValueError):
         self.position = position
         self.text = text
 
-    def __str__(self) -> str:
-        return self.message
-
 
 class UnboundVariableError(ChainruleError, KeyError):
     """A variable the expression needs is missing from the environment."""
@@ -48,9 +45,6 @@ class EvaluationError(ChainruleError, ArithmeticError):
         super().__init__(message)
         self.message = message
         self.expr = expr
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class RuleError(ChainruleError, ValueError):

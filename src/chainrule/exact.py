@@ -91,14 +91,7 @@ def compute(expr: Expr, bindings: Mapping[str, Expr] | None = None) -> Const | N
         return None
     if ints_only and value.denominator == 1:
         return Const(int(value))
-    number = _to_float_or_none(value)
-    if number is None:
-        return None
-    return Const(number)
-
-
-def _to_float_or_none(value: Fraction) -> float | None:
     try:
-        return _checked(float(value), value != 0)
+        return Const(_checked(float(value), value != 0))
     except (NoFold, OverflowError):
         return None

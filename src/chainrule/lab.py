@@ -34,7 +34,7 @@ from .network import (
     predict,
     train,
 )
-from .nodes import Exp, Expr, Var
+from .nodes import Exp, Var
 from .show import show
 from .simplify import explain, simplify
 from .traverse import postorder, tree_size
@@ -125,10 +125,6 @@ def save_loss_plot(result: TrainingResult, directory: str | Path) -> Path:
     return path
 
 
-def _distinct(*exprs: Expr) -> int:
-    return sum(1 for _ in postorder(*exprs))
-
-
 def run_lab(
     seed: int = DEFAULT_SEED,
     out: str | Path = "lab-output",
@@ -179,9 +175,9 @@ def run_lab(
     compile_ms = (time.perf_counter() - started) * 1000
     write(f"4. The {len(PARAMETERS)} gradient graphs of the loss ({', '.join(PARAMETERS)})")
     write(f"   diff, as trees:           {sum(tree_size(e) for e in raw):>5} nodes")
-    write(f"   diff, as DAGs:            {sum(_distinct(e) for e in raw):>5} nodes separately")
-    write(f"                             {_distinct(*raw):>5} nodes together")
-    write(f"   grad (reverse mode), DAG: {_distinct(*partials.values()):>5} nodes together")
+    write(f"   diff, as DAGs:            {sum(len(postorder(e)) for e in raw):>5} nodes separately")
+    write(f"                             {len(postorder(*raw)):>5} nodes together")
+    write(f"   grad (reverse mode), DAG: {len(postorder(*partials.values())):>5} nodes together")
     write(f"   grad + lambdify into one function: {compile_ms:.1f} ms")
     write("")
 

@@ -123,10 +123,7 @@ def _remover(table: dict[tuple[Any, ...], _Ref]) -> Callable[[_Ref], None]:
 def _settle(table: dict[tuple[Any, ...], _Ref], key: tuple[Any, ...], ref: _Ref) -> Any:
     """The node entered under ``key`` after ``setdefault`` found an entry other than ``ref``.
 
-    A live entry wins: another thread entered an equal node first, and the
-    caller's node was never seen.  A dead one (its callback not run yet) is
-    removed atomically and the entry retried, so two threads replacing the
-    same dead entry still end with one node.
+    A live entry (another thread's equal node) wins; a dead one is removed atomically and retried.
     """
     while True:
         entered = table.setdefault(key, ref)
@@ -148,12 +145,8 @@ _new_object = object.__new__
 class _Interning(type):
     """Metaclass that returns the live equal node instead of building a twin.
 
-    A class's intern table maps the key of its field values (the children
-    themselves, for library nodes) to a weak reference to the live node.
-    Library classes are built *directly* (``_direct``): their converters run,
-    the table is consulted, and only a new node is allocated, without attrs'
+    Library classes are built *directly* (``_direct``), without attrs'
     ``__init__``; other subclasses go through attrs and are interned after.
-    Either way the table is read in one place and written in one place.
     """
 
     _intern_table: dict[tuple[Any, ...], _Ref]
@@ -242,9 +235,7 @@ def _intern(
 def _ensure_identity(cls: Any) -> None:
     """Give a user's node class identity equality, hashing and our repr in place of attrs' generated ones.
 
-    Interning makes identity the structural comparison; attrs' generated
-    ``__eq__``/``__hash__``/``__repr__`` would recurse into the children and
-    overflow the stack on a deep chain of the user's nodes.
+    attrs' would recurse into the children and overflow the stack on a deep chain.
     """
     for name, replacement in (
         ("__eq__", object.__eq__),
@@ -391,11 +382,9 @@ _set_kids: Callable[[Expr, tuple[Expr, ...]], None] = Expr.__dict__["_kids"].__s
 
 
 def _direct(children_only: bool) -> Callable[[type[Expr]], type[Expr]]:
-    """Declare a library node buildable without attrs' ``__init__``.
+    """Declare a library node buildable without attrs' ``__init__``: through its converters alone.
 
-    Its fields take positional or keyword values through their converters
-    alone (no validators, defaults or post-init); ``children_only`` says every
-    field is a child node and the converters are the identity on nodes.
+    ``children_only``: every field is a child node (the converters are the identity on nodes).
     """
 
     def declare(cls: type[Expr]) -> type[Expr]:

@@ -12,7 +12,7 @@ import attrs
 
 from .evaluate import evaluate_node
 from .nodes import Const, Expr, Var
-from .show import Template, show, show_node
+from .show import show, show_node
 from .traverse import postorder
 
 __all__ = ["KINDS", "Computed", "PatternVar", "pattern_vars"]
@@ -39,10 +39,6 @@ class PatternVar(Expr):
     name: str = attrs.field(validator=attrs.validators.instance_of(str))
     kind: str | None = attrs.field(default=None, converter=_check_kind)
 
-    def accepts(self, expr: Expr) -> bool:
-        """Whether ``expr`` is of this variable's kind."""
-        return self.kind is None or KINDS[self.kind](expr)
-
 
 @attrs.frozen(slots=True, eq=False, repr=False, weakref_slot=False)
 class Computed(Expr):
@@ -51,20 +47,12 @@ class Computed(Expr):
     x: Expr
 
 
-def _show_pattern_var(node: PatternVar) -> Template:
-    return ("?" + node.name + (":" + node.kind if node.kind else ""),)
-
-
-def _show_computed(node: Computed) -> Template:
-    return ("{", node.x, "}")
-
-
 def _no_value(node: Expr, *values: float) -> float:
     raise TypeError(f"{show(node)} is part of a rule pattern and has no value; instantiate the rule first")
 
 
-show_node.add((PatternVar,), _show_pattern_var)
-show_node.add((Computed,), _show_computed)
+show_node.add((PatternVar,), lambda node: ("?" + node.name + (":" + node.kind if node.kind else ""),))
+show_node.add((Computed,), lambda node: ("{", node.x, "}"))
 evaluate_node.add((PatternVar,), _no_value)
 evaluate_node.add((Computed,), _no_value)
 
