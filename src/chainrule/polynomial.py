@@ -71,9 +71,6 @@ def _is_polynomial_op(node: Expr) -> bool:
     return False
 
 
-# --- coefficients ----------------------------------------------------------------------------------
-
-
 def _fits(value: Coefficient) -> bool:
     """Whether a computed coefficient is trustworthy: finite and within the float range."""
     if type(value) is int:
@@ -95,9 +92,6 @@ def _quotient(a: Coefficient, d: Coefficient) -> Coefficient | None:
     if not math.isfinite(quotient) or abs(quotient) < _TINY:
         return None
     return quotient
-
-
-# --- sparse polynomials ----------------------------------------------------------------------------
 
 
 def _weight(poly: Poly) -> int:
@@ -161,9 +155,6 @@ def _over(a: Poly, d: Coefficient) -> Poly | None:
 
 def _constant(value: Coefficient) -> Poly:
     return {} if value == 0 else {(): value}
-
-
-# --- the pass --------------------------------------------------------------------------------------
 
 
 class _Horner:

@@ -178,32 +178,19 @@ def _rewriter(
     matcher: Matcher, build: Callable[[Bindings], Expr], conditions: tuple[Condition, ...]
 ) -> Callable[[Expr], Expr]:
     """The rule's rewrite of one node, as one closure."""
-    if not conditions:
 
-        def rewrite(expr: Expr) -> Expr:
-            bindings: Bindings = {}
-            if not matcher(expr, bindings):
-                return expr
-            try:
-                return build(bindings)
-            except NoRewrite:
-                return expr
-
-        return rewrite
-
-    def rewrite_if(expr: Expr) -> Expr:
+    def rewrite(expr: Expr) -> Expr:
         bindings: Bindings = {}
         if not matcher(expr, bindings):
             return expr
-        for condition in conditions:
-            if not condition.holds(bindings):
-                return expr
+        if conditions and not all(condition.holds(bindings) for condition in conditions):
+            return expr
         try:
             return build(bindings)
         except NoRewrite:
             return expr
 
-    return rewrite_if
+    return rewrite
 
 
 def _check_rule(lhs: Expr, rhs: Expr, conditions: tuple[Condition, ...]) -> None:
@@ -231,10 +218,6 @@ def _check_rule(lhs: Expr, rhs: Expr, conditions: tuple[Condition, ...]) -> None
                 raise RuleError(
                     f"a computed block may only use constants: declare ?{name} as ?{name}:const on the left side"
                 )
-
-
-# ---------------------------------------------------------------------------------------------------
-# Reading rule text
 
 
 def _strip_comment(text: str) -> str:
@@ -366,10 +349,6 @@ def _parse_condition(text: str, kinds: dict[str, str | None]) -> Condition:
     if not isinstance(number, Const):
         raise RuleError(f"a condition compares with a number, got {number_text!r}")
     return Condition(expr, op, number.value)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Rule files
 
 
 def _lines(text: str) -> list[str]:

@@ -196,10 +196,6 @@ def environments(
     return st.fixed_dictionaries({name: value for name in variables})
 
 
-# ---------------------------------------------------------------------------------------------------
-# Soundness of rewrite rules
-
-
 def _signed(inner: Expr, negative: bool, shift: int) -> Expr:
     """An expression provably positive (or negative) for every value of its variables."""
     positive: Expr = Sum(Const(shift), Exp(inner)) if shift > 1 else Exp(TanH(inner))
