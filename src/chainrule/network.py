@@ -215,10 +215,7 @@ class cosine:
         return f"cosine {self.start:g} -> {self.end:g}"
 
 
-#: The default: the hint's large rate 2.5 for 150 epochs, then 0.5 ("start with a large
-#: learning rate (e.g. 2.5) and reduce it in the higher epochs"; chosen by
-#: benchmarks/lab_schedules.py, README "Training as the handout asks").  2.4 does better
-#: still with DEFAULT_ORDER (97.5 % of seeds 0-999 against 94.8 %) but fails DEFAULT_SEED.
+#: The hint's large rate 2.5 for 150 epochs, then 0.5 (chosen by benchmarks/lab_schedules.py).
 DEFAULT_SCHEDULE: Schedule = step_down(2.5, 0.5, 150)
 
 
@@ -243,11 +240,8 @@ def handout_order(epoch: int) -> Sequence[int]:
 class alternating:
     """The handout's order and ``other`` in turn, ``every`` epochs each: still one fixed rule, no randomness.
 
-    Why: at the large rate a run in one fixed order can settle into a periodic
-    orbit that lumps the origin with a neighbour, and no later rate rescues it.
-    A solved run is a near-fixed point whatever the order, but an orbit belongs
-    to its order: switching orders every few epochs breaks the orbit and keeps
-    the solutions (benchmarks/lab_schedules.py, README "Training as the handout asks").
+    At the large rate one fixed order can settle into a periodic orbit that lumps the origin
+    with a neighbour; an orbit belongs to its order, a solution does not, so switching breaks it.
     """
 
     other: tuple[int, ...] = (1, 2, 0, 3, 4)  # the origin moved to the middle, the ring kept
@@ -267,10 +261,8 @@ class alternating:
         return f"the handout's order and points {points} in turn, {self.every} epochs each"
 
 
-#: The default order: the handout's order and the origin-in-the-middle order in turn, ten
-#: epochs each.  With DEFAULT_SCHEDULE it classifies all five points for 94.8 % of seeds
-#: 0-999 (95.4 % of 1000-1999), against 86.8 % (89.9 %) in the handout's order alone
-#: (benchmarks/lab_schedules.py).
+#: The handout's order and the origin-in-the-middle order in turn, ten epochs each: more seeds
+#: classify all five points than in the handout's order alone (benchmarks/lab_schedules.py).
 DEFAULT_ORDER: Order = alternating()
 
 
@@ -325,11 +317,8 @@ def train(
 ) -> TrainingResult:
     """The handout's training loop: Glorot init from ``random.Random(seed)``, per-sample SGD.
 
-    Each epoch visits the five points in ``order(epoch)`` (or, with
-    ``shuffle``, in an order drawn from the same generator) and updates after
-    every point with ``schedule(epoch, epochs)``.  ``progress(epoch,
-    epoch_loss)`` is called after each epoch with the handout's ``ep_loss``,
-    the sum of the five samples' losses.
+    ``shuffle`` draws each epoch's order from the same generator instead of ``order(epoch)``;
+    ``progress(epoch, epoch_loss)`` hears the handout's ``ep_loss`` after each epoch.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")

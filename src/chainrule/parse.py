@@ -27,11 +27,7 @@ FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {
 
 
 def register_function(name: str, node_class: Callable[[Expr], Expr]) -> Callable[[Expr], Expr]:
-    """Make ``parse`` read ``name(...)`` as ``node_class(...)`` (a one-child node type); returns the class.
-
-    The public way in: ``chainrule.parse`` is the function, so its module's ``FUNCTIONS`` is not
-    reachable as ``chainrule.parse.FUNCTIONS``.
-    """
+    """Make ``parse`` read ``name(...)`` as ``node_class(...)`` (a one-child node type); returns the class."""
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"function name must be an identifier, got {name!r:.80}")
     if not callable(node_class):
@@ -119,12 +115,7 @@ def tokenize(text: str) -> Iterator[Token]:
 
 
 def _name_end(text: str, start: int, end: int) -> int:
-    r"""Where the identifier starting at ``start`` ends, by Python's own rules (``str.isidentifier``).
-
-    The regex finds most of it; Unicode continuation characters outside ``\w``
-    (a middle dot, combining marks) extend it; a character ``\w`` accepts but
-    identifiers do not (a superscript two) is an error at its position.
-    """
+    r"""Where the identifier starting at ``start`` ends, by ``str.isidentifier`` (``\w`` is not quite it)."""
     while end < len(text) and ("a" + text[end]).isidentifier():
         end += 1
     name = text[start:end]
@@ -135,10 +126,7 @@ def _name_end(text: str, start: int, end: int) -> int:
 
 
 def _number(token: Token, text: str, negative: bool, start: int) -> Const:
-    """The literal's constant.  Rejected, at the literal's position: more than ``MAX_INT_DIGITS``
-    characters (the same limit ``Const`` puts on an integer's digits, so every literal the parser
-    accepts makes a constant), a float beyond the float range, and a nonzero literal that underflows
-    to zero (``1e-400`` would silently be 0.0; a subnormal such as ``5e-324`` is kept)."""
+    """The literal's constant; ParseError for one ``Const`` would refuse or that silently underflows to 0.0."""
     literal = token.text
     if len(literal) > MAX_INT_DIGITS:
         raise _error(

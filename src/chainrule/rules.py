@@ -105,11 +105,8 @@ def _balanced(text: str) -> bool:
 class Rule:
     """A named rewrite ``lhs -> rhs`` (with optional side conditions); calling it rewrites one node.
 
-    ``rule(expr)`` returns the rewritten expression when ``lhs`` matches
-    ``expr`` at its root (and the conditions and folds succeed), and
-    ``expr`` itself otherwise.  Both sides are compiled into closures when
-    the rule is made (``chainrule.match``); a pickled rule carries its
-    data only, and is compiled again when unpickled.
+    ``rule(expr)`` is ``expr`` rewritten at its root, or ``expr`` itself.  Both sides are
+    compiled into closures when the rule is made, so a pickle carries the data only.
     """
 
     name: str
@@ -152,10 +149,8 @@ class Rule:
 
     @property
     def growth(self) -> int:
-        """At most how many nodes one rewrite can add to a DAG: the right side's nodes that are neither
-        pattern variables nor nodes of the left side (those exist already: the left side matched), a
-        ``{...}`` block counting one, less the node the rewrite replaces.  A table of rules with
-        growth <= 0 never makes a DAG larger (in distinct nodes)."""
+        """At most how many nodes one rewrite adds to a DAG: right-side nodes not on the left side (a
+        ``{...}`` block counts one), less the node replaced.  Growth <= 0 never makes a DAG larger."""
         return len(fold_cases(self.rhs, _built_nodes).difference(postorder(self.lhs))) - 1
 
     def __str__(self) -> str:

@@ -53,9 +53,8 @@ def _indexed(rules: tuple[Rule, ...]) -> RuleIndex:
 def simplify(expr: Expr, rules: Iterable[Rule] = DEFAULT_RULES, *, max_steps: int | None = None) -> Expr:
     """``expr`` rewritten to a fixed point of ``rules``: no rule of the table applies anywhere in it.
 
-    ``max_steps`` bounds the number of rewrites (default: 10,000 plus 10 per
-    node of ``expr``); RewriteLimitError, naming the rules, when the rules
-    cycle or exceed it.
+    RewriteLimitError, naming the rules, when they cycle or take more than ``max_steps`` rewrites
+    (default: 10,000 plus 10 per node of ``expr``).
     """
     index = _index(expr, rules, "simplify")
     strategy = index.normalise if max_steps is None else innermost(index.rewrite, fuel=max_steps)
@@ -136,11 +135,9 @@ class Step:
 
 @attrs.frozen
 class Explanation:
-    """The derivation ``simplify`` takes: ``steps``, the ``result``, and why it stopped.
+    """The derivation ``simplify`` takes: ``steps``, the ``result``, and why it ``stopped``.
 
-    ``stopped`` is a StopReason: FIXED_POINT for an explanation ``explain``
-    returns; the partial one a RewriteLimitError carries (``.explanation``)
-    says CYCLE or STEP_LIMIT, and ``note`` the error's message.
+    A RewriteLimitError's ``.explanation`` is partial: ``stopped`` CYCLE or STEP_LIMIT, ``note`` the message.
     """
 
     start: Expr
