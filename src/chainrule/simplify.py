@@ -73,12 +73,13 @@ class _Replay:
     Step k replaces one subexpression (everywhere it occurs) in the state before it.
     """
 
-    def __init__(self, start: Expr, events: list[tuple[str, Expr, Expr, bool]], end: Expr | None) -> None:
-        self.start = start
+    def __init__(self, start: Expr, events: list[tuple[str, Expr, Expr, bool]], states: list[Expr]) -> None:
+        """``states``: those known already, after each of the first steps."""
         self.events = events
-        self.states: dict[int, Expr] = {0: start}
-        if end is not None:
-            self.states[len(events)] = end
+        self.states: dict[int, Expr] = dict(enumerate([start, *states]))
+
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(Step(n, old, new, again, self, k) for k, (n, old, new, again) in enumerate(self.events))
 
     def state(self, k: int) -> Expr:
         found = self.states.get(k)
@@ -216,12 +217,9 @@ def _explain(expr: Expr, rules: Iterable[Rule], max_steps: int | None, who: str)
     events, states = recorder.events, list[Expr]()
     if len(events) * count_nodes(expr) <= _EAGER_WORK:
         events, states = _effective(expr, events)
-    replay = _Replay(expr, events, result)
-    replay.states.update(enumerate(states, start=1))
-    steps = tuple(
-        Step(name, old, new, again, replay, k) for k, (name, old, new, again) in enumerate(replay.events)
-    )
-    return Explanation(expr, steps, result)
+    replay = _Replay(expr, events, states)
+    replay.states.setdefault(len(events), result)
+    return Explanation(expr, replay.steps(), result)
 
 
 #: Up to this much work (steps x nodes), explain checks that every step changes the expression.
@@ -256,8 +254,7 @@ def _named(stop: RewriteStopped, start: Expr, recorder: _Recorder, who: str) -> 
         busiest = ", ".join(f"{name} ({count}x)" for name, count in counts)
         message = f"{who}: {stop}; the last {len(names)} rewrites used {busiest}"
     error = RewriteStopped(message, stop.reason, stop.trail, tuple(unique(names)))
-    replay = _Replay(start, recorder.events, None)
-    steps = tuple(Step(n, old, new, again, replay, k) for k, (n, old, new, again) in enumerate(replay.events))
+    steps = _Replay(start, recorder.events, []).steps()
     # ``result`` is the start: the last state costs a pass per step (read steps[-1].after for it).
     error.explanation = Explanation(start, steps, start, stop.reason, message)  # type: ignore[attr-defined]
     return error
