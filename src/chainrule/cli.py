@@ -175,8 +175,7 @@ def _simplify(options: argparse.Namespace, out: TextIO) -> None:
         for line in _explain_lines(explain(expr, rules)):
             print(line, file=out)
     else:
-        result: Expr = simplify(expr, rules)
-        print(_text(result), file=out)
+        print(_text(simplify(expr, rules)), file=out)
 
 
 def _clipped(expr: Expr) -> str:

@@ -74,13 +74,11 @@ class Op:
     absorbing: tuple[int, ...] = ()
     #: The operation on exact numbers (Fractions) when it is exact there, for constant folding.
     exact: Callable[..., Any] | None = None
-    #: The float function lambdify's Python backend calls, raising ArithmeticError or ValueError
-    #: wherever ``evaluate`` fails (the call then re-runs as evaluate).  None for an operator symbol
-    #: or a lab function (``math``'s function of the symbol's name is called).
+    #: lambdify's Python function, raising ArithmeticError or ValueError wherever ``evaluate`` fails;
+    #: None: the operator, or ``math``'s function of the symbol's name.
     python: Callable[..., float] | None = None
-    #: The NumPy backend's function: a NumPy ufunc's name, or a callable taking the operand arrays
-    #: (and ``out=`` when ``numpy_out``) whose failures are non-finite elements.  None: NumPy's
-    #: function of the symbol's name (the lab's), or no NumPy form when ``python`` is given.
+    #: The NumPy backend's ufunc name, or a callable on the operand arrays (failures: non-finite
+    #: elements).  None: NumPy's function of the symbol's name, or none when ``python`` is given.
     numpy: str | Callable[..., Any] | None = None
     #: Whether the ``numpy`` callable takes ``out=`` (a dead temporary's buffer to reuse).
     numpy_out: bool = True
@@ -135,8 +133,7 @@ def _settle(table: dict[tuple[Any, ...], _Ref], key: tuple[Any, ...], ref: _Ref)
         _remove_dead_weakref(table, key)
 
 
-#: Every Expr subclass.  ``type(v) in _NODE_TYPES`` answers ``isinstance(v, Expr)`` without the
-#: metaclass's slow ``__instancecheck__`` lookup; construction asks it for every argument.
+#: Every Expr subclass: ``type(v) in _NODE_TYPES`` is ``isinstance(v, Expr)`` without the slow metaclass check.
 _NODE_TYPES: set[type] = set()
 
 _new_object = object.__new__
@@ -278,9 +275,8 @@ class Expr(metaclass=_Interning):
     _field_names: ClassVar[tuple[str, ...]] = ()
     #: Every field is a child node, taken as given: ``cls(*kids)`` rebuilds a node from its children.
     _plain_children: ClassVar[bool] = False
-    #: ``cls(*kids)`` for kids that are nodes already, straight to the intern lookup (``_intern``):
-    #: the engine's own hot paths (diff, rewriting) build from nodes only.  The class itself when
-    #: its fields are not all children.
+    #: ``cls(*kids)`` for kids that are nodes already, straight to ``_intern`` (the engine's hot paths
+    #: build from nodes only); the class itself when its fields are not all children.
     _make: ClassVar[Callable[..., Expr]]
     _kids: tuple[Expr, ...]
     #: The node type's record; None for a type without text syntax of its own (a user's, a pattern's).
