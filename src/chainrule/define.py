@@ -24,7 +24,7 @@ from .compile import declare_code
 from .diff import diff_node
 from .evaluate import evaluate_node
 from .grad import adjoint_node, scale
-from .nodes import ATOM, Expr, Mul, Op, as_expr
+from .nodes import ATOM, Expr, Mul, Op, _to_x, as_expr
 from .printers import dot_label, latex_node
 from .show import show_node
 
@@ -36,10 +36,6 @@ FUNCTION_NODES: dict[str, type[Expr]] = {}
 
 #: The NumPy (ufunc-like) version of each registered function that has one, for array backends.
 NUMPY_FUNCTIONS: dict[type[Expr], Callable[..., Any]] = {}
-
-
-def _to_x(value: object) -> Expr:
-    return as_expr(value, "x")
 
 
 def _checked_name(name: object, cls: type[Expr] | None = None) -> str:

@@ -28,7 +28,7 @@ from .define import NUMPY_FUNCTIONS, install_function
 from .diff import diff_node
 from .evaluate import evaluate_node
 from .grad import adjoint_node, scale
-from .nodes import ATOM, Const, Div, Exp, Expr, Log, Mul, Op, Sub, Sum, _direct, as_expr
+from .nodes import ATOM, Const, Div, Exp, Expr, Log, Mul, Op, Sub, Sum, _direct, _to_x, _to_y
 from .printers import ATOM as LATEX_ATOM
 from .printers import dot_label, latex_node, latex_precedence
 from .show import Template, show_node
@@ -36,14 +36,6 @@ from .show import Template, show_node
 __all__ = ["Cos", "Pow", "Sigmoid", "Sin", "Softplus", "Sqrt", "sigmoid", "softplus"]
 
 ZERO, ONE, TWO, MINUS_ONE = Const(0), Const(1), Const(2), Const(-1)
-
-
-def _to_x(value: object) -> Expr:
-    return as_expr(value, "x")
-
-
-def _to_y(value: object) -> Expr:
-    return as_expr(value, "y")
 
 
 # ---------------------------------------------------------------------------------------------------

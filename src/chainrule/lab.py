@@ -76,10 +76,6 @@ def prediction_table(weights: Mapping[str, float]) -> list[str]:
     return rows
 
 
-def _correct(weights: Mapping[str, float]) -> int:
-    return sum((predict(weights, *point) > 0.5) == (label == 1.0) for point, label in FIVE_POINTS)
-
-
 def loss_figure(result: TrainingResult) -> Any:
     """Each sample's loss per epoch, one line per sample, as the handout plots ``loss_dict``; no pyplot."""
     from matplotlib.figure import Figure
@@ -199,7 +195,8 @@ def run_lab(
     write("6. Predictions after training")
     for row in prediction_table(result.weights):
         write(f"   {row}")
-    write(f"   {_correct(result.weights)} of {len(FIVE_POINTS)} points classified correctly")
+    correct = sum((predict(result.weights, *point) > 0.5) == (label == 1.0) for point, label in FIVE_POINTS)
+    write(f"   {correct} of {len(FIVE_POINTS)} points classified correctly")
     write("")
 
     path = save_loss_plot(result, out)
