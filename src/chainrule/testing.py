@@ -283,12 +283,10 @@ def _assert_rule_sound(rule: Rule, variables: tuple[str, ...], max_examples: int
     @given(bindings=instantiations(rule, variables), env=places)
     def rewrite_keeps_value(bindings: dict[str, Expr], env: dict[str, float]) -> None:
         nonlocal checked
-        before = instantiate(rule.lhs, bindings)
-        after = rule(before)
-        if after is before:
+        rewrite = _rewrite(rule, bindings)
+        if rewrite is None:
             return  # the rule declined (a condition or a fold): nothing to check
-        matched = rule.match(before)
-        assert matched is not None
+        before, after, matched = rewrite
         if check_rewrite(before, after, env, matched, rule.name):
             checked += 1
         # The overflow edge is a few ulps wide: probe it around each target rather than hope to draw
@@ -322,27 +320,32 @@ def _plain(rule: Rule, bindings: dict[str, Expr], variables: tuple[str, ...]) ->
     }
 
 
-def _probe_edges(rule: Rule, bindings: dict[str, Expr], env: dict[str, float]) -> None:
-    """Check the rewrite of this instance at the points near ``env`` where it meets the overflow edge."""
+def _rewrite(rule: Rule, bindings: dict[str, Expr]) -> tuple[Expr, Expr, dict[str, Expr]] | None:
+    """The instance, its rewrite and the rule's match; None where the rule declines."""
     before = instantiate(rule.lhs, bindings)
     after = rule(before)
     if after is before:
-        return
+        return None
     matched = rule.match(before)
-    if matched is None:
+    assert matched is not None
+    return before, after, matched
+
+
+def _probe_edges(rule: Rule, bindings: dict[str, Expr], env: dict[str, float]) -> None:
+    """Check the rewrite of this instance at the points near ``env`` where it meets the overflow edge."""
+    rewrite = _rewrite(rule, bindings)
+    if rewrite is None:
         return
+    before, after, matched = rewrite
     used = {node.name for node in postorder(after) if isinstance(node, Var)}
-    for probe in _probes({name: env[name] for name in used if name in env}, env, _targets(rule, bindings)):
+    for probe in _probes({name: env[name] for name in used if name in env}, env, _targets(before, after)):
         if _fails(after, probe) and not _fails(before, probe):
             check_rewrite(before, after, probe, matched, rule.name)  # raises Unsound
 
 
-def _targets(rule: Rule, bindings: dict[str, Expr]) -> list[float]:
-    """Where this instance's rewritten side meets the overflow edge: a constant the rewrite made
-    (a fold) is where the rounding changed, so ``c * x`` and ``c + x`` with x near max / c and
-    max - c are where the two sides can part."""
-    before = instantiate(rule.lhs, bindings)
-    after = rule(before)
+def _targets(before: Expr, after: Expr) -> list[float]:
+    """Where the rewritten side meets the overflow edge: a constant the rewrite made (a fold) is where
+    the rounding changed, so ``c * x`` and ``c + x`` with x near max / c and max - c can part."""
     kept = {n for n in postorder(before) if isinstance(n, Const)}
     made = [n.value for n in postorder(after) if isinstance(n, Const) and n not in kept]
     return sorted(set(overflow_targets(made[:4])))
