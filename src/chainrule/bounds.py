@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import weakref
 
-from .dispatch import case_per_type, dispatcher
+from .dispatch import CasesByType, dispatcher
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH
 from .traverse import fold
 
@@ -31,13 +31,13 @@ _known: weakref.WeakKeyDictionary[Expr, Interval] = weakref.WeakKeyDictionary()
 
 def bounds(expr: Expr) -> Interval:
     """An interval containing every finite value ``expr`` takes."""
-    case_for = case_per_type(bounds_node)
+    cases = CasesByType(bounds_node)
 
     def visit(node: Expr, intervals: list[Interval]) -> Interval:
         known = _known.get(node)
         if known is not None:
             return known
-        result: Interval = case_for(type(node))(node, *intervals)
+        result: Interval = cases[type(node)](node, *intervals)
         lo, hi = result
         if math.isnan(lo) or math.isnan(hi) or lo > hi:
             result = EVERYTHING

@@ -7,7 +7,7 @@ from typing import Any
 
 from multipledispatch import Dispatcher
 
-__all__ = ["NAMESPACE", "case_per_type", "dispatcher", "resolve"]
+__all__ = ["NAMESPACE", "CasesByType", "dispatcher", "resolve"]
 
 #: Every dispatcher chainrule defines; pass it as ``namespace=`` to ``multipledispatch.dispatch``.
 NAMESPACE: dict[str, Dispatcher] = {}
@@ -31,14 +31,14 @@ def resolve(cases: Dispatcher, *types: type) -> Callable[..., Any]:
     return found  # type: ignore[no-any-return]
 
 
-def case_per_type(cases: Dispatcher) -> Callable[[type], Callable[..., Any]]:
-    """``resolve(cases, kind)``, remembered per type: one walk asks the dispatcher once per type."""
-    found: dict[type, Callable[..., Any]] = {}
+class CasesByType(dict[type, Callable[..., Any]]):
+    """``self[kind]`` is ``resolve(cases, kind)``, looked up once: a walk asks the dispatcher once per type."""
 
-    def case_for(kind: type) -> Callable[..., Any]:
-        case = found.get(kind)
-        if case is None:
-            case = found[kind] = resolve(cases, kind)
+    __slots__ = ("cases",)
+
+    def __init__(self, cases: Dispatcher) -> None:  # dict's own __init__ has nothing to do
+        self.cases = cases
+
+    def __missing__(self, kind: type) -> Callable[..., Any]:
+        self[kind] = case = resolve(self.cases, kind)
         return case
-
-    return case_for

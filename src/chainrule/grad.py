@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from .diff import as_var
-from .dispatch import case_per_type, dispatcher
+from .dispatch import CasesByType, dispatcher
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var, children
 from .traverse import postorder
 
@@ -71,14 +71,14 @@ def grad(expr: Expr, wrt: str | Var | Iterable[str | Var]) -> dict[str, Expr]:
             active.add(node)
 
     adjoints: dict[Expr, Expr] = {expr: ONE} if expr in active else {}
-    case_for = case_per_type(adjoint_node)
+    cases = CasesByType(adjoint_node)
     for node in reversed(order):  # every parent before its children
         kids = children(node)
         adjoint = adjoints.get(node)
         if adjoint is None or not kids:
             continue
         kind = type(node)
-        contributions = case_for(kind)(node, adjoint)
+        contributions = cases[kind](node, adjoint)
         if len(contributions) != len(kids):
             raise ValueError(
                 f"adjoint_node case for {kind.__name__} returned {len(contributions)} "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .dispatch import case_per_type, dispatcher
+from .dispatch import CasesByType, dispatcher
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .show import Template, emit, emit_checked
 from .traverse import postorder, tree_size_at_most
@@ -126,12 +126,12 @@ def to_latex(expr: Expr) -> str:
 
 def _latex_template() -> Callable[[Expr], Template]:
     """``to_latex``'s template function, resolving each node type's cases once."""
-    template_for, precedence_for = case_per_type(latex_node), case_per_type(latex_precedence)
+    templates, precedences = CasesByType(latex_node), CasesByType(latex_precedence)
 
     def precedence(node: Expr) -> int:
-        return precedence_for(type(node))(node)  # type: ignore[no-any-return]
+        return precedences[type(node)](node)  # type: ignore[no-any-return]
 
-    return lambda node: template_for(type(node))(node, precedence)
+    return lambda node: templates[type(node)](node, precedence)
 
 
 def _const_latex(node: Const, precedence: Callable[[Expr], int]) -> Template:
@@ -237,7 +237,7 @@ def to_dot(expr: Expr, *, name: str = "expression", rankdir: str = "TB") -> str:
         raise ValueError(f"graph name must be an identifier, got {name!r:.80}")
     if rankdir not in ("TB", "BT", "LR", "RL"):
         raise ValueError(f"rankdir must be TB, BT, LR or RL, got {rankdir!r:.80}")
-    label_for = case_per_type(dot_label)
+    labels = CasesByType(dot_label)
     ids: dict[Expr, str] = {}
     lines = [
         f"digraph {name} {{",
@@ -248,7 +248,7 @@ def to_dot(expr: Expr, *, name: str = "expression", rankdir: str = "TB") -> str:
     for node in postorder(expr):
         ident = ids[node] = f"n{len(ids)}"
         shape = ", shape=ellipse" if not node._kids else ""
-        lines.append(f"  {ident} [label={_dot_string(label_for(type(node))(node))}{shape}];")
+        lines.append(f"  {ident} [label={_dot_string(labels[type(node)](node))}{shape}];")
         lines.extend(f"  {ident} -> {ids[kid]};" for kid in node._kids)
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .dispatch import case_per_type, dispatcher
+from .dispatch import CasesByType, dispatcher
 from .errors import ChainruleError
 from .nodes import Const, Expr, Var, operators
 from .traverse import fold_cases, tree_size_at_most
@@ -106,8 +106,8 @@ def emit_checked(expr: Expr, template_of: Callable[[Expr], Template], what: str)
 
 def show_template() -> Callable[[Expr], Template]:
     """``show``'s template function, resolving each node type's case once."""
-    case_for = case_per_type(show_node)
-    return lambda node: case_for(type(node))(node)
+    cases = CasesByType(show_node)
+    return lambda node: cases[type(node)](node)
 
 
 def show(expr: Expr, limit: int | None = None) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from .dispatch import case_per_type
+from .dispatch import CasesByType
 from .errors import EvaluationError
 from .evaluate import evaluate, evaluate_node
 from .nodes import Const, Expr, Var
@@ -45,7 +45,7 @@ def rounding_bound(expr: Expr, env: Mapping[str, float], exact: Mapping[Expr, fl
     """``(value, error)``: the value of ``expr`` and a bound on its rounding error, taking the
     subexpressions in ``exact`` as exact (with the given values)."""
     memo: dict[Expr, tuple[float, float]] = {node: (value, 0.0) for node, value in exact.items()}
-    case_for = case_per_type(evaluate_node)
+    cases = CasesByType(evaluate_node)
 
     def visit(node: Expr, kids: list[tuple[float, float]]) -> tuple[float, float]:
         if isinstance(node, Var):
@@ -53,7 +53,7 @@ def rounding_bound(expr: Expr, env: Mapping[str, float], exact: Mapping[Expr, fl
         if isinstance(node, Const):
             value = float(node.value)
             return value, UNIT * abs(value)  # a computed constant was rounded once
-        case = case_for(type(node))
+        case = cases[type(node)]
         values = [v for v, _ in kids]
         result = float(case(node, *values))
         error = 2 * UNIT * abs(result) + TINY
