@@ -76,8 +76,9 @@ class Op:
     exact: Callable[..., Any] | None = None
     #: The float function lambdify's Python backend calls, raising ArithmeticError or ValueError
     #: wherever ``evaluate`` fails (the call then re-runs as evaluate).  None for an operator symbol
-    #: or a lab function (``math``'s function of the symbol's name is called).
-    python: Callable[..., float] | None = None
+    #: or a lab function (``math``'s function of the symbol's name is called).  Or a Python
+    #: expression over ``{0}``, ``{1}``... calling ``math``'s functions as ``_exp(...)``.
+    python: Callable[..., float] | str | None = None
     #: The NumPy backend's function: a NumPy ufunc's name, or a callable taking the operand arrays
     #: (and ``out=`` when ``numpy_out``) whose failures are non-finite elements.  None: NumPy's
     #: function of the symbol's name (the lab's), or no NumPy form when ``python`` is given.
