@@ -34,6 +34,8 @@ BY_NAME = {rule.name: rule for rule in (*FUNCTION_RULES, *POWER_RULES)}
         ("one-minus-sigmoid-neg", "1 - sigmoid(-1 * x)", "sigmoid(x)"),
         ("one-minus-sigmoid-exp", "1 - sigmoid(x) * exp(-1 * x)", "sigmoid(x)"),
         ("one-minus-exp-sigmoid", "1 - exp(-1 * x) * sigmoid(x)", "sigmoid(x)"),
+        ("sigmoid-neg-times-exp", "sigmoid(-1 * x) * exp(x)", "sigmoid(x)"),
+        ("exp-times-sigmoid-neg", "exp(w * x) * sigmoid(-1 * (w * x))", "sigmoid((w * x))"),
         ("softplus-difference", "softplus(x) - softplus(-1 * x)", "x"),
         ("tanh-from-sigmoid", "2 * sigmoid(2 * x) - 1", "tanh(x)"),
         ("sigmoid-zero", "sigmoid(0)", "0.5"),

@@ -19,6 +19,7 @@ from chainrule import (
     Expr,
     Log,
     Mul,
+    Sigmoid,
     Sub,
     Sum,
     TanH,
@@ -554,3 +555,15 @@ def test_define_function_numpy_feeds_the_array_path() -> None:
     both = lambdify(parse("power(x) + x ** 2"), ["x"], backend="numpy")  # not NumPy's power
     assert "_fn_power(v_x)" in both.source and "_power(v_x, 2.0" in both.source
     assert float(both(3.0)) == 12.0
+
+
+def test_sigmoid_written_out_gives_evaluates_values_in_both_tails() -> None:
+    # Sigmoid's record gives lambdify an expression, not a call; its operand is read three times,
+    # so it gets a name of its own, and the values are evaluate's to the last bit.
+    x, w = Var("x"), Var("w")
+    e = Sigmoid(w * x) - Sigmoid(Sigmoid(x))
+    f = lambdify(e, ["w", "x"])
+    assert "_sigmoid" not in f.source and "_exp(" in f.source
+    for value in (-1000.0, -745.5, -40.0, -1e-300, 0.0, 0.5, 40.0, 709.9, 1000.0):
+        env = {"w": 1.0, "x": value}
+        assert f(1.0, value) == evaluate(e, env)

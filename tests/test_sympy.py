@@ -30,6 +30,7 @@ from chainrule import (
     from_sympy,
     postorder,
     show,
+    simplify,
     to_sympy,
 )
 from chainrule.testing import environments, expressions
@@ -196,3 +197,14 @@ def test_sigmoid_and_softplus_come_back_stable_from_sympy() -> None:
     far = {"x": -1000.0, "y": 1000.0}  # 1/(1 + exp(1000)) would overflow; the nodes do not
     back = from_sympy(to_sympy(Sigmoid(x) + Softplus(y)))
     assert evaluate(back, far) == 1000.0
+
+
+def test_sympys_softplus_derivative_simplifies_to_the_stable_sigmoid() -> None:
+    # SymPy writes d/dx log(1 + e^x) as e^x/(e^x + 1): it comes back as sigmoid(-x) * exp(x),
+    # which overflows past x = 709; the rule sigmoid-neg-times-exp makes it sigmoid(x).
+    back = from_sympy(sympy.diff(to_sympy(Softplus(x)), sympy.Symbol("x")))
+    with pytest.raises(EvaluationError):
+        evaluate(back, {"x": 1000.0})
+    simplified = simplify(back)
+    assert show(simplified) == "sigmoid(x)"
+    assert evaluate(simplified, {"x": 1000.0}) == 1.0

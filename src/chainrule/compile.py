@@ -12,7 +12,8 @@ written; a user's variable name enters it only after validation, behind a
 ``v_`` prefix, so ``lambda`` or ``__import__`` are ordinary variables.  The
 source is kept on ``fn.source``.  How each node type is written is read off
 its ``Op`` record (``nodes.py``): an infix symbol is the operator (and a NumPy
-ufunc), a function symbol names the ``math`` and NumPy function, and
+ufunc), a function symbol names the ``math`` and NumPy function (or the
+record gives a Python expression of its own), and
 ``op.absorbing`` the operand positions an infinity can vanish through.  A node
 type without a usable record, or whose ``evaluate`` case a user re-registered,
 is computed by calling its ``evaluate`` case.
@@ -85,7 +86,10 @@ _INFIX_UFUNCS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 _FUNCTION_NAME = re.compile(r"[a-z]+(?:_[a-z]+)*\Z")
 
 #: Helper names the generated code uses itself: a function symbol must not take one.
-RESERVED = frozenset({"isfinite", "type", "float", "fallback", "s", "nodes", "args", "shape"})
+RESERVED = frozenset({"isfinite", "type", "float", "fallback", "s", "e", "nodes", "args", "shape"})
+
+#: The helpers an expression template calls (``_exp(...)``).
+_CALLED = re.compile(r"\b_([a-z]+(?:_[a-z]+)*)\(")
 
 
 def operation_of(kind: type) -> Operation | None:
@@ -108,8 +112,12 @@ def operation_of(kind: type) -> Operation | None:
     name = op.name.lower() if op.infix else op.symbol
     if not _FUNCTION_NAME.match(name) or name in RESERVED:
         return None
-    call = op.python if op.python is not None else (getattr(math, name, None) if plain else None)
-    python = None if call is None else f"_{name}({', '.join(['{}'] * op.arity)})"
+    python: str | None
+    if isinstance(op.python, str):  # the record's own expression over {0}, calling math's functions
+        python, call = op.python, None
+    else:
+        call = op.python if op.python is not None else (getattr(math, name, None) if plain else None)
+        python = None if call is None else f"_{name}({', '.join(['{}'] * op.arity)})"
     numpy: str | None = name if plain else None
     numpy_call: Callable[..., Any] | None = None
     if isinstance(op.numpy, str):
@@ -422,10 +430,11 @@ def _python_source(prog: Program) -> tuple[str, dict[str, object], dict[str, Cal
     user_nodes: list[Expr] = []  # passed in as one tuple, indexed
     tested = checked_nodes(prog.order, prog.outputs, kinds.absorbing)
     kept = tested | set(prog.outputs)  # values that need a name of their own
-    uses: dict[Expr, int] = {}
+    uses: dict[Expr, int] = {}  # reads of each value; a template may read an operand more than once
     for node in prog.order:
-        for kid in children(node):
-            uses[kid] = uses.get(kid, 0) + 1
+        template = (found.python or "") if (found := kinds.operation(node)) else ""
+        for position, kid in enumerate(children(node)):
+            uses[kid] = uses.get(kid, 0) + (template.count(f"{{{position}}}") or 1)
     depth: dict[Expr, int] = {}  # how deep an inlined value's expression nests
     try:
         for node in prog.order:
@@ -473,9 +482,10 @@ def _python_source(prog: Program) -> tuple[str, dict[str, object], dict[str, Cal
             body += ["if not _isfinite(_s):", f"    return _fallback({signature})"]
         body.append(f"return {prog.result([location[output] for output in prog.outputs], constant)}")
     helpers_used = {
-        found.function: found.call or getattr(math, found.function)
+        name: found.call if found.call is not None and name == found.function else getattr(math, name)
         for node in prog.order
-        if (found := kinds.operation(node)) and found.python is not None and found.function
+        if (found := kinds.operation(node)) and found.python is not None
+        for name in _CALLED.findall(found.python)
     }
     functions = sorted(helpers_used)
     helpers = [*(f"_{name}" for name in functions), "_isfinite", "_type", "_float", "_fallback", *constants]

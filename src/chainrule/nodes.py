@@ -74,11 +74,14 @@ class Op:
     absorbing: tuple[int, ...] = ()
     #: The operation on exact numbers (Fractions) when it is exact there, for constant folding.
     exact: Callable[..., Any] | None = None
-    #: lambdify's Python function, raising ArithmeticError or ValueError wherever ``evaluate`` fails;
-    #: None: the operator, or ``math``'s function of the symbol's name.
-    python: Callable[..., float] | None = None
-    #: The NumPy backend's ufunc name, or a callable on the operand arrays (failures: non-finite
-    #: elements).  None: NumPy's function of the symbol's name, or none when ``python`` is given.
+    #: The float function lambdify's Python backend calls, raising ArithmeticError or ValueError
+    #: wherever ``evaluate`` fails (the call then re-runs as evaluate).  None for an operator symbol
+    #: or a lab function (``math``'s function of the symbol's name is called).  Or a Python
+    #: expression over ``{0}``, ``{1}``... calling ``math``'s functions as ``_exp(...)``.
+    python: Callable[..., float] | str | None = None
+    #: The NumPy backend's function: a NumPy ufunc's name, or a callable taking the operand arrays
+    #: (and ``out=`` when ``numpy_out``) whose failures are non-finite elements.  None: NumPy's
+    #: function of the symbol's name (the lab's), or no NumPy form when ``python`` is given.
     numpy: str | Callable[..., Any] | None = None
     #: Whether the ``numpy`` callable takes ``out=`` (a dead temporary's buffer to reuse).
     numpy_out: bool = True
