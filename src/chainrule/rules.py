@@ -8,16 +8,9 @@ One rule a line::
     fold-times: ?a:const * ?b:const -> {?a * ?b}   # {...} is computed from the bound constants
     log-split: log(?x * ?y) -> log(?x) + log(?y) if ?x > 0   # a side condition
 
-``lhs`` and ``rhs`` use the expression syntax of ``parse`` plus pattern
-variables ``?name`` and ``?name:kind`` (kinds: ``const``, ``nonconst``,
-``var``).  ``{...}`` on the right side is constant folding: its value is
-computed exactly from the constants ``?a:const`` variables bound; if that
-fails (division by zero, overflow, underflow), the rule does not apply.
-``if`` conditions (``>``, ``>=``, ``<``, ``<=``, ``!=`` against a number,
-joined by ``and``) must be *proven* for every value of the variables, by
-interval bounds, or the rule does not apply.  Every right-side variable
-must be bound by the left side.  Errors raise ``RuleError`` naming the
-file and line.
+Kinds: ``?a:const``, ``nonconst``, ``var``.  A ``{...}`` fold that fails
+and an ``if`` condition interval bounds cannot prove both mean the rule
+does not apply.  Errors raise ``RuleError`` naming the file and line.
 """
 
 from __future__ import annotations
