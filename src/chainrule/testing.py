@@ -283,10 +283,12 @@ def _assert_rule_sound(rule: Rule, variables: tuple[str, ...], max_examples: int
     @given(bindings=instantiations(rule, variables), env=places)
     def rewrite_keeps_value(bindings: dict[str, Expr], env: dict[str, float]) -> None:
         nonlocal checked
-        rewrite = _rewrite(rule, bindings)
-        if rewrite is None:
+        before = instantiate(rule.lhs, bindings)
+        after = rule(before)
+        if after is before:
             return  # the rule declined (a condition or a fold): nothing to check
-        before, after, matched = rewrite
+        matched = rule.match(before)
+        assert matched is not None
         if check_rewrite(before, after, env, matched, rule.name):
             checked += 1
         # The overflow edge is a few ulps wide: probe it around each target rather than hope to draw
@@ -320,23 +322,15 @@ def _plain(rule: Rule, bindings: dict[str, Expr], variables: tuple[str, ...]) ->
     }
 
 
-def _rewrite(rule: Rule, bindings: dict[str, Expr]) -> tuple[Expr, Expr, dict[str, Expr]] | None:
-    """The instance, its rewrite and the rule's match; None where the rule declines."""
+def _probe_edges(rule: Rule, bindings: dict[str, Expr], env: dict[str, float]) -> None:
+    """Check the rewrite of this instance at the points near ``env`` where it meets the overflow edge."""
     before = instantiate(rule.lhs, bindings)
     after = rule(before)
     if after is before:
-        return None
-    matched = rule.match(before)
-    assert matched is not None
-    return before, after, matched
-
-
-def _probe_edges(rule: Rule, bindings: dict[str, Expr], env: dict[str, float]) -> None:
-    """Check the rewrite of this instance at the points near ``env`` where it meets the overflow edge."""
-    rewrite = _rewrite(rule, bindings)
-    if rewrite is None:
         return
-    before, after, matched = rewrite
+    matched = rule.match(before)
+    if matched is None:
+        return
     used = {node.name for node in postorder(after) if isinstance(node, Var)}
     for probe in _probes({name: env[name] for name in used if name in env}, env, _targets(before, after)):
         if _fails(after, probe) and not _fails(before, probe):
