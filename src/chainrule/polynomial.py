@@ -94,12 +94,8 @@ def _quotient(a: Coefficient, d: Coefficient) -> Coefficient | None:
     return quotient
 
 
-def _weight(poly: Poly) -> int:
-    return sum(1 + len(m) for m in poly)
-
-
 def _bounded(poly: Poly) -> Poly | None:
-    return poly if len(poly) <= MAX_TERMS and _weight(poly) <= MAX_WEIGHT else None
+    return poly if len(poly) <= MAX_TERMS and sum(1 + len(m) for m in poly) <= MAX_WEIGHT else None
 
 
 def _add(poly: Poly, m: Monomial, c: Coefficient) -> bool:
@@ -151,10 +147,6 @@ def _over(a: Poly, d: Coefficient) -> Poly | None:
             return None
         result[m] = value
     return result
-
-
-def _constant(value: Coefficient) -> Poly:
-    return {} if value == 0 else {(): value}
 
 
 class _Horner:
@@ -217,7 +209,7 @@ class _Horner:
         """The node's polynomial from its children's, or None when a child's is missing or it is too big."""
         kind = type(node)
         if kind is Const:
-            return _constant(node.value)  # type: ignore[attr-defined]
+            return {(): node.value} if node.value else {}  # type: ignore[attr-defined]
         a, b = (self.poly[kid] for kid in children(node))
         if a is None or b is None:
             return None
