@@ -39,6 +39,9 @@ _known: weakref.WeakKeyDictionary[Expr, Interval] = weakref.WeakKeyDictionary()
 
 def bounds(expr: Expr) -> Interval:
     """An interval containing every finite value ``expr`` takes."""
+    known = _known.get(expr)
+    if known is not None:
+        return known
     cases: dict[type, Callable[..., Interval]] = {}
 
     def visit(node: Expr, intervals: list[Interval]) -> Interval:
@@ -57,7 +60,7 @@ def bounds(expr: Expr) -> Interval:
         _known[node] = result
         return result
 
-    return fold(expr, visit, {})
+    return fold(expr, visit, {}, prune=_known.__contains__)  # a known node's children are not walked
 
 
 def _unknown(node: Expr, *intervals: Interval) -> Interval:

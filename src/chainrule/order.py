@@ -42,6 +42,9 @@ _keys: weakref.WeakKeyDictionary[Expr, tuple[object, ...]] = weakref.WeakKeyDict
 
 def _identity(expr: Expr) -> tuple[int, bytes]:
     """The node's height and digest (children's computed first, by the fold, once each)."""
+    known = _known.get(expr)
+    if known is not None:
+        return known
 
     def visit(node: Expr, kids: list[tuple[int, bytes]]) -> tuple[int, bytes]:
         known = _known.get(node)
@@ -56,7 +59,7 @@ def _identity(expr: Expr) -> tuple[int, bytes]:
             known = _known[node] = (1 + max((h for h, _ in kids), default=0), digest.digest())
         return known
 
-    return fold(expr, visit, {})
+    return fold(expr, visit, {}, prune=_known.__contains__)  # a known node's children are not walked
 
 
 def _number(node: Const) -> float:

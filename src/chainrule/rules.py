@@ -25,6 +25,7 @@ file and line.
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 import os
 import re
@@ -77,6 +78,12 @@ def instantiate(template: Expr, bindings: Bindings) -> Expr:
     return compile_build(template)(bindings)
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(template: Expr) -> Callable[[Bindings], Expr]:
+    """A condition's expression, compiled once (conditions are tried on every node a rule matches)."""
+    return compile_build(template)
+
+
 @attrs.frozen
 class Condition:
     """A side condition ``expr OP number``, true when it holds for every value ``expr`` can take;
@@ -90,7 +97,7 @@ class Condition:
         """Whether the condition is proven for the matched subexpressions."""
         if self.op == _BEFORE:
             return precedes(bindings[self.expr.name], bindings[self.value.name])  # type: ignore[attr-defined,union-attr]
-        lo, hi = bounds(instantiate(self.expr, bindings))
+        lo, hi = bounds(_compiled(self.expr)(bindings))
         return _COMPARE[self.op](lo, hi, self.value)  # type: ignore[arg-type]
 
     def __str__(self) -> str:
