@@ -17,6 +17,7 @@ from chainrule import (
     POLYNOMIAL_RULES,
     POWER_RULES,
     Expr,
+    Rule,
     RuleError,
     Var,
     count_nodes,
@@ -135,8 +136,8 @@ def test_the_default_table_is_unchanged_by_the_new_condition() -> None:
 
 
 @pytest.mark.parametrize("rule", OWN, ids=lambda rule: rule.name)
-def test_polynomial_rule_is_sound(rule: object) -> None:
-    assert_sound(rule, max_examples=100)  # type: ignore[arg-type]
+def test_polynomial_rule_is_sound(rule: Rule) -> None:
+    assert_sound(rule, max_examples=100)
 
 
 BOUNDED = st.sampled_from([parse(T), parse("sigmoid(y)"), parse("tanh(y)")])
