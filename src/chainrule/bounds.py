@@ -39,9 +39,6 @@ _known: weakref.WeakKeyDictionary[Expr, Interval] = weakref.WeakKeyDictionary()
 
 def bounds(expr: Expr) -> Interval:
     """An interval containing every finite value ``expr`` takes."""
-    known = _known.get(expr)
-    if known is not None:
-        return known
     cases: dict[type, Callable[..., Interval]] = {}
 
     def visit(node: Expr, intervals: list[Interval]) -> Interval:

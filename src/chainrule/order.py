@@ -42,9 +42,6 @@ _keys: weakref.WeakKeyDictionary[Expr, tuple[object, ...]] = weakref.WeakKeyDict
 
 def _identity(expr: Expr) -> tuple[int, bytes]:
     """The node's height and digest (children's computed first, by the fold, once each)."""
-    known = _known.get(expr)
-    if known is not None:
-        return known
 
     def visit(node: Expr, kids: list[tuple[int, bytes]]) -> tuple[int, bytes]:
         known = _known.get(node)

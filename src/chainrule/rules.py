@@ -402,7 +402,10 @@ def _parse_condition(text: str, kinds: dict[str, str | None]) -> Condition:
 
 def _parse_before(text: str, kinds: dict[str, str | None]) -> Condition:
     """``?a before ?b``: both sides pattern variables of the left side."""
-    sides = [_parse_side(part.strip(), "condition", kinds, declare=False) for part in text.split(" before ")]
+    sides = [
+        _parse_side(part.strip(), "condition", kinds, declare=False)
+        for part in re.split(r"\s+before\s+", text)
+    ]
     if len(sides) != 2 or not all(type(side) is PatternVar for side in sides):
         raise RuleError(f"a term-order condition is '?a before ?b' (two pattern variables), got {text!r}")
     return Condition(sides[0], _BEFORE, sides[1])
