@@ -139,8 +139,9 @@ def run(ctx: Context) -> Table:
     for row in ("polynomial", "horner"):
         _check_same_value(table, row, top)
     table.notes.append(
-        "chainrule: diff then simplify, n times (rows n = 1..); the horner row applies horner after "
-        "each simplify too; SymPy: sympy.diff(f, x, n) (unsimplified); "
+        "chainrule: diff then simplify, n times (rows n = 1..); the polynomial row simplifies with "
+        "DEFAULT_RULES + POLYNOMIAL_RULES (rules alone); the horner row applies horner after each "
+        "simplify too; SymPy: sympy.diff(f, x, n) (unsimplified); "
         "SymEngine: its n-th derivative, in its canonical form."
     )
     row, pipeline = f"n{top}", "diff, simplify each step"
