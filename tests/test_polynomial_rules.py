@@ -140,6 +140,24 @@ def test_polynomial_rule_is_sound(rule: Rule) -> None:
     assert_sound(rule, max_examples=100)
 
 
+@pytest.mark.parametrize("name", ["times-pow", "pow-times-pow", "times-pow-chain", "pow-pow-chain"])
+def test_an_exponent_that_would_round_is_left_alone(name: str) -> None:
+    # (-1) ** 1e308 is 1 (1e308 is even), so -1 * (-1) ** 1e308 is -1; 1 + 1e308 rounds to 1e308,
+    # and (-1) ** 1e308 would say 1.  The merges need exponents within +-1e15 (exact sums).
+    (rule,) = [rule for rule in POLYNOMIAL_RULES if rule.name == name]
+    text = {
+        "times-pow": "u * u ** 1e308",
+        "pow-times-pow": "u ** 3 * u ** 1e308",
+        "times-pow-chain": "u * (u ** 1e308 * tanh(y))",
+        "pow-pow-chain": "u ** 3 * (u ** 1e308 * tanh(y))",
+    }[name]
+    expr = parse(text.replace("u", "(-1 * exp(tanh(x)))"))
+    assert rule(expr) is expr
+    assert rule(parse(text.replace("u", T).replace("1e308", "4"))) is not parse(
+        text.replace("u", T).replace("1e308", "4")
+    )
+
+
 BOUNDED = st.sampled_from([parse(T), parse("sigmoid(y)"), parse("tanh(y)")])
 POLYNOMIALS = expressions(
     ("x", "y"),
