@@ -17,8 +17,10 @@ from chainrule import (
     POLYNOMIAL_RULES,
     POWER_RULES,
     Expr,
+    RewriteLimitError,
     Rule,
     RuleError,
+    TanH,
     Var,
     count_nodes,
     diff,
@@ -216,3 +218,12 @@ def test_the_lab_gradients_reach_a_fixed_point() -> None:
 
 def _variables(expr: Expr) -> set[Var]:
     return {node for node in postorder(expr) if isinstance(node, Var)}
+
+
+def test_an_expansion_too_large_for_the_budget_stops_with_the_step_limit() -> None:
+    # d/dx tanh(tanh(...(x))) is a product of one (1 - t * t) per level: 2 ** depth terms multiplied out.
+    e: Expr = Var("x")
+    for _ in range(8):
+        e = TanH(e)
+    with pytest.raises(RewriteLimitError, match="no fixed point after"):
+        simplify(diff(e, "x"), TABLE, max_steps=2_000)
