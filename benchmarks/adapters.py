@@ -65,6 +65,15 @@ def chainrule_horner() -> Callable[[Any], Any]:
     return chainrule.horner  # type: ignore[no-any-return]
 
 
+def chainrule_polynomial_simplify() -> Callable[[Any], Any] | None:
+    """simplify with DEFAULT_RULES + POLYNOMIAL_RULES (rules alone, no horner); None before that table."""
+    table = getattr(chainrule, "POLYNOMIAL_RULES", None)
+    if table is None:
+        return None
+    rules = chainrule.DEFAULT_RULES + table
+    return lambda expr: chainrule.simplify(expr, rules)
+
+
 def sympy_adapter(sympy: ModuleType, *, real: bool = False) -> Symbolic:
     """SymPy; ``real`` symbols let it build deep tanh chains (default symbols stall on assumptions)."""
     symbols: dict[str, Any] = {}

@@ -20,7 +20,7 @@ from .grad import adjoint_node, grad
 from .interop_sympy import from_sympy, to_sympy
 from .jacobian import hessian, jacobian
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
-from .optional_rules import COEFFICIENT_RULES, POWER_RULES
+from .optional_rules import COEFFICIENT_RULES, POLYNOMIAL_RULES, POWER_RULES
 from .parse import parse, register_function
 from .polynomial import horner
 from .printers import to_dot, to_latex
@@ -79,6 +79,7 @@ __all__ = [
     "DEFAULT_RULES",
     "POWER_RULES",
     "COEFFICIENT_RULES",
+    "POLYNOMIAL_RULES",
     "bottom_up",
     "chain",
     "do_one",

@@ -44,7 +44,7 @@ def bounds(expr: Expr) -> Interval:
         _known[node] = result
         return result
 
-    return fold(expr, visit, {})
+    return fold(expr, visit, {}, prune=_known.__contains__)  # a known node's children are not walked
 
 
 def _product(a: float, b: float) -> float:

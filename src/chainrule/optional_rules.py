@@ -1,4 +1,4 @@
-"""Rule tables shipped beside the default one but not part of it: ``POWER_RULES``, ``COEFFICIENT_RULES``.
+"""Rule tables shipped beside the default one: ``POWER_RULES``, ``COEFFICIENT_RULES``, ``POLYNOMIAL_RULES``.
 
 They live in ``rules/optional/`` (``chainrule/rules/optional`` in a wheel),
 as data like the default tables; a user adds them explicitly:
@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import RuleError
 from .rules import Rule, load_rules
 
-__all__ = ["COEFFICIENT_RULES", "POWER_RULES"]
+__all__ = ["COEFFICIENT_RULES", "POLYNOMIAL_RULES", "POWER_RULES"]
 
 
 def _optional_file(name: str) -> Traversable:
@@ -38,3 +38,14 @@ POWER_RULES: tuple[Rule, ...] = load_rules(_optional_file("powers.rules"))
 #: Merging constant coefficients and like terms (``a * (b * x)``, ``a * x + b * x``, ``x + x``), each
 #: with the condition that keeps it sound at the overflow edge; each can add a node to a DAG.
 COEFFICIENT_RULES: tuple[Rule, ...] = load_rules(_optional_file("coefficients.rules"))
+
+#: Polynomial regions to an expanded, collected normal form by ordered rewriting (sums and products
+#: sorted by ``?a before ?b``, products of sums multiplied out, like terms and powers merged):
+#: ``rules/optional/polynomial.rules``, then POWER_RULES and COEFFICIENT_RULES, whose two-operand laws
+#: it builds on (``square`` last: ``x ** 2 * x ** 2`` is ``x ** 4``, not ``(x ** 2) ** 2``).
+#: ``simplify(e, DEFAULT_RULES + POLYNOMIAL_RULES)``.
+POLYNOMIAL_RULES: tuple[Rule, ...] = (
+    *load_rules(_optional_file("polynomial.rules")),
+    *sorted(POWER_RULES, key=lambda rule: rule.name == "square"),
+    *COEFFICIENT_RULES,
+)

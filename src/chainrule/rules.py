@@ -10,11 +10,14 @@ One rule a line::
 
 Kinds: ``?a:const``, ``nonconst``, ``var``.  A ``{...}`` fold that fails
 and an ``if`` condition interval bounds cannot prove both mean the rule
-does not apply.  Errors raise ``RuleError`` naming the file and line.
+does not apply; ``?b before ?a`` holds when ?b's term sorts strictly before
+?a's in ``chainrule.order`` (ordered rewriting: a commutative law applied
+only when it sorts).  Errors raise ``RuleError`` naming the file and line.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 import os
 import re
@@ -30,6 +33,7 @@ from .bounds import bounds
 from .errors import ParseError, RuleError
 from .match import Bindings, Matcher, NoRewrite, compile_build, compile_match, type_test
 from .nodes import Const, Expr, Var, children
+from .order import precedes
 from .parse import parse
 from .patterns import KINDS, Computed, PatternVar, pattern_vars
 from .show import show
@@ -55,6 +59,8 @@ _COMPARE: dict[str, Callable[[float, float, float], bool]] = {
     "<": lambda lo, hi, v: hi < v,
 }
 
+#: The term-order condition ``?a before ?b``.
+_BEFORE = "before"
 _NAME = re.compile(r"\s*([A-Za-z_][\w.\-]*)\s*:(?!\w)")
 _CONDITION = re.compile(r"(.*?)(>=|<=|!=|>|<)(.*)", re.DOTALL)
 
@@ -65,20 +71,31 @@ def instantiate(template: Expr, bindings: Bindings) -> Expr:
     return compile_build(template)(bindings)
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(template: Expr) -> Callable[[Bindings], Expr]:
+    """A condition's expression, compiled once (conditions are tried on every node a rule matches)."""
+    return compile_build(template)
+
+
 @attrs.frozen
 class Condition:
-    """A side condition ``expr OP number``, true when it holds for every value ``expr`` can take."""
+    """A side condition ``expr OP number``, true when it holds for every value ``expr`` can take;
+    or ``?a before ?b`` (``value`` a pattern variable), true when ?a's term sorts before ?b's."""
 
     expr: Expr
-    op: str = attrs.field(validator=attrs.validators.in_(tuple(_COMPARE)))
-    value: int | float
+    op: str = attrs.field(validator=attrs.validators.in_((*_COMPARE, _BEFORE)))
+    value: int | float | Expr
 
     def holds(self, bindings: Bindings) -> bool:
         """Whether the condition is proven for the matched subexpressions."""
-        lo, hi = bounds(instantiate(self.expr, bindings))
-        return _COMPARE[self.op](lo, hi, self.value)
+        if self.op == _BEFORE:
+            return precedes(bindings[self.expr.name], bindings[self.value.name])  # type: ignore[attr-defined,union-attr]
+        lo, hi = bounds(_compiled(self.expr)(bindings))
+        return _COMPARE[self.op](lo, hi, self.value)  # type: ignore[arg-type]
 
     def __str__(self) -> str:
+        if isinstance(self.value, Expr):
+            return f"{_text(self.expr)} {self.op} {_text(self.value)}"
         return f"{_text(self.expr)} {self.op} {self.value!r}"
 
 
@@ -204,7 +221,8 @@ def _check_rule(lhs: Expr, rhs: Expr, conditions: tuple[Condition, ...]) -> None
         if type(node) is PatternVar and node is not bound[node.name]:
             first, other = node.kind or "any", bound[node.name].kind or "any"
             raise RuleError(f"?{node.name} is declared as {first} and as {other} on the left side")
-    for where, template in [("right side", rhs)] + [("condition", c.expr) for c in conditions]:
+    templates = [c.value for c in conditions if isinstance(c.value, Expr)] + [c.expr for c in conditions]
+    for where, template in [("right side", rhs)] + [("condition", t) for t in templates]:
         for name in pattern_vars(template):
             if name not in bound:
                 raise RuleError(f"?{name} on the {where} is not bound by the left side {_text(lhs)}")
@@ -338,6 +356,8 @@ def _parse_rhs(text: str, kinds: dict[str, str | None]) -> Expr:
 
 
 def _parse_condition(text: str, kinds: dict[str, str | None]) -> Condition:
+    if re.search(r"\sbefore\s", text):
+        return _parse_before(text, kinds)
     found = _CONDITION.fullmatch(text)
     if found is None:
         raise RuleError(f"a condition is 'expression OP number' with OP one of > >= < <= !=, got {text!r}")
@@ -350,6 +370,17 @@ def _parse_condition(text: str, kinds: dict[str, str | None]) -> Condition:
     if not isinstance(number, Const):
         raise RuleError(f"a condition compares with a number, got {number_text!r}")
     return Condition(expr, op, number.value)
+
+
+def _parse_before(text: str, kinds: dict[str, str | None]) -> Condition:
+    """``?a before ?b``: both sides pattern variables of the left side."""
+    sides = [
+        _parse_side(part.strip(), "condition", kinds, declare=False)
+        for part in re.split(r"\s+before\s+", text)
+    ]
+    if len(sides) != 2 or not all(type(side) is PatternVar for side in sides):
+        raise RuleError(f"a term-order condition is '?a before ?b' (two pattern variables), got {text!r}")
+    return Condition(sides[0], _BEFORE, sides[1])
 
 
 def _lines(text: str) -> list[str]:
