@@ -5,8 +5,7 @@ topological order, and returns the outputs.  A value read once (not an
 output, not tested) is written where it is read, a few levels deep at most
 (``t1 = v_a * v_b + v_c``); the Python backend runs W5's training 5 % faster
 so.  Every other value is a statement of its own (the NumPy backend: every
-value).  Its
-source is built only from names we generate (``t3``, ``v_x``, ``_exp``) and
+value).  Its source is built only from names we generate (``t3``, ``v_x``, ``_exp``) and
 ``repr`` of finite floats, each checked against a strict pattern as it is
 written; a user's variable name enters it only after validation, behind a
 ``v_`` prefix, so ``lambda`` or ``__import__`` are ordinary variables.  The
@@ -38,7 +37,7 @@ from typing import Any, Protocol, cast
 
 import attrs
 
-from .dispatch import resolve
+from .dispatch import CasesByType, resolve
 from .errors import UnboundVariableError
 from .evaluate import _number, evaluate, evaluate_node
 from .finite_checks import checked_nodes
@@ -161,12 +160,7 @@ class Kinds:
 
     def __init__(self) -> None:
         self.found: dict[type, Operation | None] = {}
-        self.cases: dict[type, Callable[..., float]] = {}
-
-    def case(self, kind: type) -> Callable[..., float]:
-        if kind not in self.cases:
-            self.cases[kind] = resolve(evaluate_node, kind)
-        return self.cases[kind]
+        self.case: Callable[[type], Callable[..., float]] = CasesByType(evaluate_node).__getitem__
 
     def operation(self, node: Expr) -> Operation | None:
         kind = type(node)
@@ -186,12 +180,8 @@ class Kinds:
 
 def arg_names(args: str | Var | Iterable[str | Var]) -> tuple[str, ...]:
     """The validated argument names, in order."""
-    if isinstance(args, str | Var):
-        args = [args]
-    elif not isinstance(args, Iterable):
-        raise TypeError(f"lambdify args must be variable names, got {type(args).__name__}: {args!r:.80}")
     names: list[str] = []
-    for arg in args:
+    for arg in args if isinstance(args, Iterable) and not isinstance(args, str) else [args]:
         if isinstance(arg, Var):
             name = arg.name
         elif isinstance(arg, str):
@@ -445,11 +435,10 @@ def _python_source(prog: Program) -> tuple[str, dict[str, object], dict[str, Cal
             kids = children(node)
             operands = [location[kid] for kid in kids]
             found = kinds.operation(node)
-            if found is not None and found.python is None:
-                found = None  # no Python code (a user's function with only a NumPy form)
             if found is not None and found.python is not None:
                 text = found.python.format(*operands)
-            else:  # a user's node type: call its evaluate case, passed in as a constant
+            else:  # a user's node type, or a function with only a NumPy form: call its evaluate case
+                found = None
                 case = kinds.case(kind)
                 function = case_names.get(id(case)) or case_names.setdefault(id(case), constant("f", case))
                 subject = f"_nodes[{len(user_nodes)}]"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import operator
 import sys
 from collections import Counter
 from functools import reduce
@@ -458,26 +459,12 @@ class _Writer:
 
 
 def _common(poly: Poly) -> Monomial:
-    """The largest monomial dividing every term."""
-    terms = iter(poly)
-    lowest = dict(next(terms))
-    for m in terms:
-        powers = dict(m)
-        lowest = {a: min(k, powers[a]) for a, k in lowest.items() if a in powers}
-        if not lowest:
-            return ()
-    return tuple(sorted(lowest.items()))
+    """The largest monomial dividing every term (``&`` of Counters keeps the lower exponent)."""
+    return tuple(sorted(reduce(operator.and_, (Counter(dict(m)) for m in poly)).items()))
 
 
 def _divide(m: Monomial, d: Monomial) -> Monomial:
-    powers = dict(m)
-    for atom, k in d:
-        left = powers[atom] - k
-        if left:
-            powers[atom] = left
-        else:
-            del powers[atom]
-    return tuple(sorted(powers.items()))
+    return tuple(sorted((Counter(dict(m)) - Counter(dict(d))).items()))
 
 
 def _splitter(poly: Poly) -> int:

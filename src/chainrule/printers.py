@@ -33,44 +33,10 @@ dot_label = dispatcher("dot_label", "dot_label(node) -> the text inside the node
 #: Precedence levels: a child printed below the level its position needs gets parentheses.
 SUM, NEGATION, PRODUCT, ATOM = 1, 2, 3, 4
 
-#: Variable names printed as Greek letters.
+#: Variable names printed as Greek letters (one string: ruff format puts a list's items one a line).
 _GREEK = frozenset(
-    [
-        "alpha",
-        "beta",
-        "gamma",
-        "delta",
-        "epsilon",
-        "zeta",
-        "eta",
-        "theta",
-        "iota",
-        "kappa",
-        "lambda",
-        "mu",
-        "nu",
-        "xi",
-        "pi",
-        "rho",
-        "sigma",
-        "tau",
-        "upsilon",
-        "phi",
-        "chi",
-        "psi",
-        "omega",
-        "Gamma",
-        "Delta",
-        "Theta",
-        "Lambda",
-        "Xi",
-        "Pi",
-        "Sigma",
-        "Upsilon",
-        "Phi",
-        "Psi",
-        "Omega",
-    ]
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau upsilon"  # noqa: SIM905
+    " phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split()
 )
 
 

@@ -71,10 +71,8 @@ def instantiate(template: Expr, bindings: Bindings) -> Expr:
     return compile_build(template)(bindings)
 
 
-@functools.lru_cache(maxsize=1024)
-def _compiled(template: Expr) -> Callable[[Bindings], Expr]:
-    """A condition's expression, compiled once (conditions are tried on every node a rule matches)."""
-    return compile_build(template)
+#: A condition's expression, compiled once (conditions are tried on every node a rule matches).
+_compiled = functools.lru_cache(maxsize=1024)(compile_build)
 
 
 @attrs.frozen
@@ -244,13 +242,9 @@ def _strip_comment(text: str) -> str:
 
 
 def _where(source: str | None, line: int | None) -> str:
-    if source is not None and line is not None:
-        return f"{source}:{line}: "
     if line is not None:
-        return f"line {line}: "
-    if source is not None:
-        return f"{source}: "
-    return ""
+        return f"line {line}: " if source is None else f"{source}:{line}: "
+    return "" if source is None else f"{source}: "
 
 
 def parse_rule(text: str, *, source: str | None = None, line: int | None = None) -> Rule:
@@ -417,10 +411,7 @@ def load_rules(path: str | os.PathLike[str] | Traversable) -> tuple[Rule, ...]:
     """The rules of a ``.rules`` file: one a line, ``#`` comments and blank lines ignored."""
     source = str(path)
     try:
-        if isinstance(path, str | os.PathLike):
-            text = Path(path).read_text(encoding="utf-8-sig")
-        else:
-            text = path.read_text(encoding="utf-8-sig")
+        text = (Path(path) if isinstance(path, str | os.PathLike) else path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise RuleError(f"{source}: cannot read the rule file ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
