@@ -348,19 +348,18 @@ def lambdify(
     """
     from .serialize import picklable  # pickles as this lambdify call (generated code has no importable name)
 
+    if backend not in ("python", "numpy"):
+        raise ValueError(f"lambdify backend must be 'python' or 'numpy', got {backend!r:.80}")
+    if backend == "python" and errors != "raise":
+        raise ValueError(
+            f"lambdify errors={errors!r:.80} needs backend='numpy' (a float has no element to mask)"
+        )
+    prog = program(exprs, args)
     if backend == "numpy":
         from .arrays import numpy_function
 
-        prog = program(exprs, args)
         function = numpy_function(prog, errors)
     else:
-        if backend != "python":
-            raise ValueError(f"lambdify backend must be 'python' or 'numpy', got {backend!r:.80}")
-        if errors != "raise":
-            raise ValueError(
-                f"lambdify errors={errors!r:.80} needs backend='numpy' (a float has no element to mask)"
-            )
-        prog = program(exprs, args)
         function = _python_function(prog)
     return cast(Lambdified, picklable(function, exprs, prog.names, backend=backend, errors=errors))
 

@@ -159,17 +159,22 @@ class constant:
 
 
 @attrs.frozen
-class linear:
-    """From ``start`` at the first epoch to ``end`` at the last, in a straight line."""
+class _Ramp:
+    """A schedule from ``start`` at the first epoch to ``end`` at the last, printed by its class name."""
 
     start: float
     end: float
 
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.start:g} -> {self.end:g}"
+
+
+@attrs.frozen
+class linear(_Ramp):
+    """From ``start`` at the first epoch to ``end`` at the last, in a straight line."""
+
     def __call__(self, epoch: int, epochs: int) -> float:
         return self.start + (self.end - self.start) * _fraction(epoch, epochs)
-
-    def __str__(self) -> str:
-        return f"linear {self.start:g} -> {self.end:g}"
 
 
 @attrs.frozen
@@ -188,31 +193,19 @@ class step_down:
 
 
 @attrs.frozen
-class exponential:
+class exponential(_Ramp):
     """Geometric decay from ``start`` at the first epoch to ``end`` at the last."""
-
-    start: float
-    end: float
 
     def __call__(self, epoch: int, epochs: int) -> float:
         return self.start * math.pow(self.end / self.start, _fraction(epoch, epochs))
 
-    def __str__(self) -> str:
-        return f"exponential {self.start:g} -> {self.end:g}"
-
 
 @attrs.frozen
-class cosine:
+class cosine(_Ramp):
     """Half a cosine from ``start`` at the first epoch down to ``end`` at the last."""
-
-    start: float
-    end: float
 
     def __call__(self, epoch: int, epochs: int) -> float:
         return self.end + (self.start - self.end) * (1 + math.cos(math.pi * _fraction(epoch, epochs))) / 2
-
-    def __str__(self) -> str:
-        return f"cosine {self.start:g} -> {self.end:g}"
 
 
 #: The hint's large rate 2.5 for 150 epochs, then 0.5 (chosen by benchmarks/lab_schedules.py).
