@@ -284,17 +284,19 @@ class Program:
 
     def result(self, locations: Sequence[str], constant: Callable[[str, object], str]) -> str:
         """The return expression over the outputs' locations."""
+
+        def source_tuple(items: Iterable[str]) -> str:
+            return "(" + "".join(f"{item}, " for item in items) + ")"
+
         if self.kind == "one":
             return locations[0]
         if self.kind == "tuple":
-            return "(" + "".join(f"{where}, " for where in locations) + ")"
+            return source_tuple(locations)
         if self.kind == "rows":
             items = iter(locations)
-            rows = [
-                "(" + "".join(f"{where}, " for where in itertools.islice(items, n)) + ")"
-                for n in cast("list[int]", self.keys)
-            ]
-            return "(" + "".join(f"{row}, " for row in rows) + ")"
+            return source_tuple(
+                source_tuple(itertools.islice(items, n)) for n in cast("list[int]", self.keys)
+            )
         pairs = [f"{constant('k', key)}: {where}" for key, where in zip(self.keys, locations, strict=True)]
         return "{" + ", ".join(pairs) + "}"
 

@@ -409,13 +409,8 @@ class _Writer:
             return Mul(self._monomial(common), inner), negated
         atom = _splitter(poly)
         low = min(k for m in poly for a, k in m if a == atom)
-        with_atom: Poly = {}
-        rest: Poly = {}
-        for m, c in poly.items():
-            if any(a == atom for a, _ in m):
-                with_atom[_divide(m, ((atom, low),))] = c
-            else:
-                rest[m] = c
+        with_atom = {_divide(m, ((atom, low),)): c for m, c in poly.items() if atom in dict(m)}
+        rest = {m: c for m, c in poly.items() if atom not in dict(m)}
         if len(with_atom) == 1:
             ((m, c),) = with_atom.items()
             term, term_negated = self._term(_merge(m, ((atom, low),)), c)

@@ -384,20 +384,24 @@ def _lines(text: str) -> list[str]:
     return [line.removesuffix("\r") for line in text.split("\n")]
 
 
+def _unique(rules: Iterable[Rule], clash: Callable[[Rule, Rule], str]) -> tuple[Rule, ...]:
+    """The rules, in order; RuleError ``clash(rule, first)`` where a name is used a second time."""
+    first: dict[str, Rule] = {}
+    for rule in rules:
+        if rule.name in first:
+            raise RuleError(clash(rule, first[rule.name]))
+        first[rule.name] = rule
+    return tuple(first.values())
+
+
 def _read_rules(text: str, source: str) -> tuple[Rule, ...]:
-    rules: list[Rule] = []
-    seen: dict[str, int] = {}
-    for number, raw in enumerate(_lines(text), start=1):
-        if not _strip_comment(raw).strip():
-            continue
-        rule = parse_rule(raw, source=source, line=number)
-        if rule.name in seen:
-            raise RuleError(
-                f"{source}:{number}: rule name {rule.name!r} is already used on line {seen[rule.name]}"
-            )
-        seen[rule.name] = number
-        rules.append(rule)
-    return tuple(rules)
+    lines = enumerate(_lines(text), start=1)
+    return _unique(
+        (parse_rule(raw, source=source, line=n) for n, raw in lines if _strip_comment(raw).strip()),
+        lambda rule, first: (
+            f"{source}:{rule.line}: rule name {rule.name!r} is already used on line {first.line}"
+        ),
+    )
 
 
 def parse_rules(text: str, *, source: str = "<text>") -> tuple[Rule, ...]:
@@ -431,17 +435,12 @@ def default_rule_files() -> list[Traversable]:
 
 
 def _load_defaults(files: Iterable[Traversable]) -> tuple[Rule, ...]:
-    rules: list[Rule] = []
-    names: dict[str, str] = {}
-    for file in files:
-        for rule in load_rules(file):
-            if rule.name in names:
-                raise RuleError(
-                    f"{rule.source}:{rule.line}: rule name {rule.name!r} is also used in {names[rule.name]}"
-                )
-            names[rule.name] = f"{rule.source}:{rule.line}"
-            rules.append(rule)
-    return tuple(rules)
+    return _unique(
+        (rule for file in files for rule in load_rules(file)),
+        lambda rule, first: (
+            f"{rule.source}:{rule.line}: rule name {rule.name!r} is also used in {first.source}:{first.line}"
+        ),
+    )
 
 
 def is_rules(value: object) -> TypeGuard[Iterable[Rule]]:
