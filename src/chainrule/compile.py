@@ -374,7 +374,6 @@ def _python_function(prog: Program) -> Lambdified:
         env = dict(zip(names, values, strict=True))
         return packed(prog.kind, prog.keys, [evaluate(output, env) for output in outputs])
 
-    fast: Callable[..., Any] = slow
     used = {node.name for node in prog.order if type(node) is Var}
 
     def fallback(*values: object) -> Any:
@@ -387,7 +386,7 @@ def _python_function(prog: Program) -> Lambdified:
             ]
         except (TypeError, ArithmeticError):
             return slow(*values)  # a bad argument: evaluate's error, in evaluate's order
-        return fast(*checked)
+        return built(*checked)
 
     source, constants, functions = _python_source(prog)
     namespace: dict[str, Any] = {}
@@ -401,7 +400,6 @@ def _python_function(prog: Program) -> Lambdified:
         _fallback=fallback,
         **constants,
     )
-    fast = built
     return finish(built, source, prog, "python")
 
 

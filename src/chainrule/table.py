@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from toolz import groupby
+
 from .match import constant_of
 from .nodes import Const, Expr, children
 from .rules import Rule
@@ -93,16 +95,10 @@ class _ByValue(dict[tuple[object, ...], Strategy[Expr]]):
         self.naming: list[dict[object, set[int]]] = []
         self.free: list[set[int]] = []
         for place in places:
-            naming: dict[object, set[int]] = {}
-            free: set[int] = set()
-            for position, rule in enumerate(rules):
-                value = _named(rule, place)
-                if value is None:
-                    free.add(position)
-                else:
-                    naming.setdefault(value, set()).add(position)
-            self.naming.append(naming)
-            self.free.append(free)
+            named = [_named(rule, place) for rule in rules]
+            groups = groupby(named.__getitem__, range(len(rules)))
+            self.free.append(set(groups.pop(None, ())))
+            self.naming.append({value: set(positions) for value, positions in groups.items()})
 
     def __missing__(self, values: tuple[object, ...]) -> Strategy[Expr]:
         chosen: set[int] | None = None
