@@ -3,19 +3,14 @@
 The generated function computes every distinct node of the DAG once, in
 topological order, and returns the outputs.  A value read once (not an
 output, not tested) is written where it is read, a few levels deep at most
-(``t1 = v_a * v_b + v_c``); the Python backend runs W5's training 5 % faster
-so.  Every other value is a statement of its own (the NumPy backend: every
-value).  Its source is built only from names we generate (``t3``, ``v_x``, ``_exp``) and
-``repr`` of finite floats, each checked against a strict pattern as it is
-written; a user's variable name enters it only after validation, behind a
-``v_`` prefix, so ``lambda`` or ``__import__`` are ordinary variables.  The
-source is kept on ``fn.source``.  How each node type is written is read off
-its ``Op`` record (``nodes.py``): an infix symbol is the operator (and a NumPy
-ufunc), a function symbol names the ``math`` and NumPy function (or the
-record gives a Python expression of its own), and
-``op.absorbing`` the operand positions an infinity can vanish through.  A node
-type without a usable record, or whose ``evaluate`` case a user re-registered,
-is computed by calling its ``evaluate`` case.
+(``t1 = v_a * v_b + v_c``): W5's training runs 5 % faster so.  The source
+(kept on ``fn.source``) is built only from names we generate (``t3``,
+``v_x``, ``_exp``) and ``repr`` of finite floats, each checked against a
+strict pattern as it is written; a user's variable name enters it only
+behind a ``v_`` prefix, so ``lambda`` or ``__import__`` are ordinary
+variables.  Each node type is written as its ``Op`` record says
+(``operation_of``); one without a usable record, or whose ``evaluate`` case
+a user re-registered, calls its ``evaluate`` case.
 
 Errors match ``evaluate``.  The Python fast path runs only on exact floats
 (one ``type`` test per argument: a bool, an int or a numpy scalar would

@@ -92,9 +92,8 @@ class Condition:
         return _COMPARE[self.op](lo, hi, self.value)  # type: ignore[arg-type]
 
     def __str__(self) -> str:
-        if isinstance(self.value, Expr):
-            return f"{_text(self.expr)} {self.op} {_text(self.value)}"
-        return f"{_text(self.expr)} {self.op} {self.value!r}"
+        value = _text(self.value) if isinstance(self.value, Expr) else repr(self.value)
+        return f"{_text(self.expr)} {self.op} {value}"
 
 
 def _text(pattern: Expr) -> str:
