@@ -28,17 +28,7 @@ from .rules import DEFAULT_RULES, Rule, load_rules, parse_rule, parse_rules
 from .serialize import from_json, to_json
 from .show import show, show_node
 from .simplify import Explanation, Step, explain, simplify
-from .strategies import (
-    bottom_up,
-    chain,
-    condition,
-    do_one,
-    exhaust,
-    fixpoint,
-    innermost,
-    switch,
-    tap,
-)
+from .strategies import bottom_up, chain, condition, do_one, exhaust, fixpoint, innermost, switch, tap
 from .traverse import count_nodes, fold, postorder, tree_size
 
 __all__ = [
