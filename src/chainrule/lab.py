@@ -63,10 +63,6 @@ def _require_matplotlib() -> None:
         )
 
 
-def _point(point: tuple[float, float]) -> str:
-    return f"({point[0]:g}, {point[1]:g})"
-
-
 def prediction_table(weights: Mapping[str, float]) -> list[str]:
     """The five points as rows of x1, x2, label, output and class (output > 0.5 is class 1)."""
     rows = [f"{INPUTS[0]:>5} {INPUTS[1]:>5}  label  output  class"]
@@ -85,7 +81,7 @@ def loss_figure(result: TrainingResult) -> Any:
     epochs = range(1, len(result.losses) + 1)
     for index, (point, label) in enumerate(FIVE_POINTS):
         curve = [epoch_losses[index] for epoch_losses in result.losses]
-        axes.plot(epochs, curve, label=f"sample {index}: x = {_point(point)}, y = {label:g}")
+        axes.plot(epochs, curve, label=f"sample {index}: x = ({point[0]:g}, {point[1]:g}), y = {label:g}")
     axes.set_xlabel("epoch")
     axes.set_ylabel("loss of the sample (binary cross-entropy)")
     axes.set_title(f"Five points: per-sample loss during SGD (seed {result.seed})")

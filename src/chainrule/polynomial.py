@@ -158,18 +158,16 @@ class _Horner:
         self.poly: dict[Expr, Poly | None] = {}
         self.plain: dict[Expr, Expr] = {}  # a within-cap region node rebuilt over processed atoms
         self.out: dict[Expr, Expr] = {}  # the final form of an atom, a kept node, or an emitted root
-        self.uses: dict[Expr, int] = {}  # parent edges of each node in the input DAG
+        self.uses: Counter[Expr] = Counter()  # parent edges of each node in the input DAG
         self.atoms: dict[Expr, int] = {}
         self.atom_list: list[Expr] = []
         self.fingerprints: dict[Expr, bytes] = {}
         self.keys: dict[Expr, tuple[int, str, bytes]] = {}
 
     def run(self, root: Expr) -> Expr:
-        poly, plain, out, uses = self.poly, self.plain, self.out, self.uses
+        poly, plain, out = self.poly, self.plain, self.out
         order = list(postorder(root))
-        for node in order:
-            for kid in children(node):
-                uses[kid] = uses.get(kid, 0) + 1
+        self.uses.update(kid for node in order for kid in children(node))
         for node in order:
             kids = children(node)
             if _is_polynomial_op(node):

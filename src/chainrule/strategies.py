@@ -241,7 +241,7 @@ def innermost(
     def normalise(root: Any) -> Any:
         if not isinstance(root, Expr):
             return fixpoint(rule, DEFAULT_FUEL if fuel is None else fuel)(root)
-        return _Normaliser(rule, fuel, on_reuse, root).run(root)
+        return _Normaliser(rule, fuel, on_reuse, root).run()
 
     return normalise
 
@@ -292,8 +292,8 @@ class _Normaliser:
         if on_reuse is not None:
             self.original, self.known_at, self.replaced_at = set(postorder(root)), {}, {}
 
-    def run(self, root: Expr) -> Expr:
-        result = root
+    def run(self) -> Expr:
+        result = self.root
         while True:
             self.dirty = False
             result = fold_cases(result, self.case, self.memo)
