@@ -214,10 +214,6 @@ def literal(value: int | float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def _is_row(item: object) -> bool:
-    return isinstance(item, Sequence) and not isinstance(item, (str, Expr))
-
-
 def shape_of(exprs: object) -> tuple[str, list[Expr], list[object]]:
     """('one' | 'tuple' | 'rows' | 'dict', the expressions, the dict keys or the rows' lengths)."""
     if isinstance(exprs, Expr):
@@ -228,7 +224,8 @@ def shape_of(exprs: object) -> tuple[str, list[Expr], list[object]]:
         kind = "dict"
     elif isinstance(exprs, Sequence) and not isinstance(exprs, str):
         keys, items, kind = [], list(exprs), "tuple"
-        if items and all(_is_row(item) for item in items):  # rows, as jacobian and hessian give them
+        # Rows, as jacobian and hessian give them:
+        if items and all(isinstance(row, Sequence) and not isinstance(row, str | Expr) for row in items):
             keys = [len(row) for row in items]
             items, kind = [entry for row in items for entry in row], "rows"
     else:

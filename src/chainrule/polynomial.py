@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import operator
 import sys
 from collections import Counter
 from functools import reduce
@@ -162,7 +161,6 @@ class _Horner:
         self.atoms: dict[Expr, int] = {}
         self.atom_list: list[Expr] = []
         self.fingerprints: dict[Expr, bytes] = {}
-        self.keys: dict[Expr, tuple[int, str, bytes]] = {}
 
     def run(self, root: Expr) -> Expr:
         poly, plain, out = self.poly, self.plain, self.out
@@ -262,14 +260,9 @@ class _Horner:
 
     def key(self, atom: Expr) -> tuple[int, str, bytes]:
         """A canonical order of atoms, independent of traversal order: variables by name, then the rest."""
-        found = self.keys.get(atom)
-        if found is None:
-            if type(atom) is Var:
-                found = (0, atom.name, b"")
-            else:
-                found = (1, "", fold_cases(atom, lambda kind: _fingerprint, self.fingerprints))
-            self.keys[atom] = found
-        return found
+        if type(atom) is Var:
+            return (0, atom.name, b"")
+        return (1, "", fold_cases(atom, lambda kind: _fingerprint, self.fingerprints))  # memo: once per atom
 
 
 #: Most nodes counted when weighing one region (beyond it, the region counts as this large).
@@ -452,12 +445,26 @@ class _Writer:
 
 
 def _common(poly: Poly) -> Monomial:
-    """The largest monomial dividing every term (``&`` of Counters keeps the lower exponent)."""
-    return tuple(sorted(reduce(operator.and_, (Counter(dict(m)) for m in poly)).items()))
+    """The largest monomial dividing every term."""
+    terms = iter(poly)
+    lowest = dict(next(terms))
+    for m in terms:
+        powers = dict(m)
+        lowest = {a: min(k, powers[a]) for a, k in lowest.items() if a in powers}
+        if not lowest:
+            return ()
+    return tuple(sorted(lowest.items()))
 
 
 def _divide(m: Monomial, d: Monomial) -> Monomial:
-    return tuple(sorted((Counter(dict(m)) - Counter(dict(d))).items()))
+    powers = dict(m)
+    for atom, k in d:
+        left = powers[atom] - k
+        if left:
+            powers[atom] = left
+        else:
+            del powers[atom]
+    return tuple(sorted(powers.items()))
 
 
 def _splitter(poly: Poly) -> int:

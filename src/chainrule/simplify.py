@@ -45,9 +45,7 @@ def _index(expr: Expr, rules: Iterable[Rule], who: str) -> RuleIndex:
     return _indexed(_rules(expr, rules, who))
 
 
-@lru_cache(maxsize=32)
-def _indexed(rules: tuple[Rule, ...]) -> RuleIndex:
-    return RuleIndex(rules)
+_indexed = lru_cache(maxsize=32)(RuleIndex)
 
 
 def simplify(expr: Expr, rules: Iterable[Rule] = DEFAULT_RULES, *, max_steps: int | None = None) -> Expr:
