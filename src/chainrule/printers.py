@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from toolz import interpose
-
 from .dispatch import CasesByType, dispatcher
 from .nodes import Const, Div, Exp, Expr, Log, Mul, Sub, Sum, TanH, Var
 from .show import Template, emit, emit_checked
@@ -142,7 +140,11 @@ def _mul_latex(node: Mul, precedence: Callable[[Expr], int]) -> Template:
 
 def _generic_latex(node: Expr, precedence: Callable[[Expr], int]) -> Template:
     # A user's node type without a case of its own prints as a named function of its children.
-    return ["\\operatorname{" + type(node).__name__ + "}\\left(", *interpose(", ", node._kids), "\\right)"]
+    parts: list[str | Expr] = ["\\operatorname{" + type(node).__name__ + "}\\left("]
+    for index, kid in enumerate(node._kids):
+        parts.extend([", ", kid] if index else [kid])
+    parts.append("\\right)")
+    return parts
 
 
 def _call(name: str) -> Callable[..., Template]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from toolz import interpose
-
 from .dispatch import CasesByType, dispatcher
 from .errors import ChainruleError
 from .nodes import Const, Expr, Var, operators
@@ -146,9 +144,14 @@ for _cls in operators():  # an operator or a function prints as its node type's 
 
 
 def repr_template(node: Expr) -> Template:
-    fields = [getattr(node, name) for name in node._field_names]
-    values = [value if isinstance(value, Expr) else repr(value) for value in fields]
-    return [type(node).__name__ + "(", *interpose(", ", values), ")"]
+    parts: list[str | Expr] = [type(node).__name__ + "("]
+    for i, name in enumerate(node._field_names):
+        if i:
+            parts.append(", ")
+        value = getattr(node, name)
+        parts.append(value if isinstance(value, Expr) else repr(value))
+    parts.append(")")
+    return parts
 
 
 def show_repr(expr: Expr) -> str:
