@@ -273,18 +273,14 @@ def _parse_rule(text: str, source: str | None, line: int | None) -> Rule:
         raise RuleError(f"a rule is 'lhs -> rhs', found {found}")
     lhs_text, rest = (part.strip() for part in body.split("->"))
     parts = re.split(r"\s+if\s+", rest, maxsplit=1)
-    condition_text = parts[1].strip() if len(parts) > 1 else ""
+    condition_texts = re.split(r"\s+and\s+", parts[1].strip()) if len(parts) > 1 else []
     kinds: dict[str, str | None] = {}
     if "{" in lhs_text or "}" in lhs_text:
         raise RuleError("a computed block {...} may only appear on the right side")
     lhs = _parse_side(lhs_text, "left side", kinds, declare=True)
     rhs = _parse_rhs(parts[0].strip(), kinds)
-    conditions = tuple(_parse_condition(part, kinds) for part in _split_and(condition_text))
+    conditions = tuple(_parse_condition(part.strip(), kinds) for part in condition_texts)
     return Rule(name or f"{_text(lhs)} -> {_text(rhs)}", lhs, rhs, conditions, source, line)
-
-
-def _split_and(text: str) -> list[str]:
-    return [part.strip() for part in re.split(r"\s+and\s+", text)] if text else []
 
 
 def _factory(kinds: dict[str, str | None], declare: bool, placeholders: dict[str, Expr] | None = None) -> Any:
