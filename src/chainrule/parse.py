@@ -81,10 +81,9 @@ class Token(NamedTuple):
 def _quote(text: str, position: int) -> str:
     """A short excerpt of the input around ``position`` for an error message."""
     start = max(0, position - 30)
-    excerpt = text[start : position + 30]
     prefix = "…" if start else ""
     suffix = "…" if position + 30 < len(text) else ""
-    return f"{prefix}{excerpt}{suffix}"
+    return f"{prefix}{text[start : position + 30]}{suffix}"
 
 
 def _error(message: str, position: int, text: str) -> ParseError:

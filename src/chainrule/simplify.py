@@ -146,10 +146,8 @@ class Explanation:
     note: str = "no rule applies"
 
     def __str__(self) -> str:
-        lines = [f"  {show(self.start)}"]
-        lines.extend(str(step) for step in self.steps)
-        lines.append(f"({self.stopped}{': ' + self.note if self.note else ''})")
-        return "\n".join(lines)
+        stopped = f"({self.stopped}{': ' + self.note if self.note else ''})"
+        return "\n".join([f"  {show(self.start)}", *map(str, self.steps), stopped])
 
 
 def path_to(root: Expr, target: Expr) -> tuple[str, ...] | None:
