@@ -291,18 +291,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         options.run(options, sys.stdout)
     except (_InputError, ChainruleError, ValueError, OSError, NotImplementedError, MemoryError) as error:
         if isinstance(error, BrokenPipeError):
-            return _broken_pipe()
+            # The reader went away (e.g. `| head`): stop quietly, and keep Python from complaining at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
         message = "out of memory" if isinstance(error, MemoryError) else _one_line(error)
         print(f"chainrule: error: {message}", file=sys.stderr)
         return BAD_INPUT
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
         return 130
-    return 0
-
-
-def _broken_pipe() -> int:
-    # The reader went away (e.g. `| head`): stop quietly, and keep Python from complaining at exit.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
     return 0
