@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from chainrule import (
     COEFFICIENT_RULES,
     DEFAULT_RULES,
+    Const,
     EvaluationError,
     Rule,
+    Sum,
     Var,
     evaluate,
     parse,
@@ -113,36 +115,39 @@ def test_a_folded_constant_equal_to_a_matched_one_still_counts_as_rounded() -> N
 # ---------------------------------------------------------------------------------------------------
 # The overflow edge (issue 13.1): the eight coefficient rules as they were, without side conditions.
 
-# Each with seeds under which a 150-example run finds a counterexample (they are rare: only some
-# constants round the merged form differently right at max); a spare seed or two each, for slack.
+# Counterexamples are rare (only some constants round the merged form differently right at max),
+# so each rule gets up to SEEDS seeded 150-example runs; all eight are found within the first few.
+# Which seed finds one depends on the strategies, and they include the functions other tests
+# define, so the test does not pin seeds.
+SEEDS = 40
 OLD_RULES = {
-    "plus-plus": ("?a:const + (?b:const + ?x) -> {?a + ?b} + ?x", (0, 6, 8)),
-    "times-times": ("?a:const * (?b:const * ?x) -> {?a * ?b} * ?x", (1, 2)),
-    "coefficient-plus-one": ("?a:const * ?x + ?x -> {?a + 1} * ?x", (0, 1)),
-    "one-plus-coefficient": ("?x + ?a:const * ?x -> {1 + ?a} * ?x", (0, 1)),
-    "coefficients-plus": ("?a:const * ?x + ?b:const * ?x -> {?a + ?b} * ?x", (1, 2)),
-    "coefficient-minus-one": ("?a:const * ?x - ?x -> {?a - 1} * ?x", (0, 1)),
-    "one-minus-coefficient": ("?x - ?a:const * ?x -> {1 - ?a} * ?x", (0, 1)),
-    "coefficients-minus": ("?a:const * ?x - ?b:const * ?x -> {?a - ?b} * ?x", (0, 1)),
+    "plus-plus": "?a:const + (?b:const + ?x) -> {?a + ?b} + ?x",
+    "times-times": "?a:const * (?b:const * ?x) -> {?a * ?b} * ?x",
+    "coefficient-plus-one": "?a:const * ?x + ?x -> {?a + 1} * ?x",
+    "one-plus-coefficient": "?x + ?a:const * ?x -> {1 + ?a} * ?x",
+    "coefficients-plus": "?a:const * ?x + ?b:const * ?x -> {?a + ?b} * ?x",
+    "coefficient-minus-one": "?a:const * ?x - ?x -> {?a - 1} * ?x",
+    "one-minus-coefficient": "?x - ?a:const * ?x -> {1 - ?a} * ?x",
+    "coefficients-minus": "?a:const * ?x - ?b:const * ?x -> {?a - ?b} * ?x",
 }
 
 
 @pytest.mark.parametrize("name", sorted(OLD_RULES))
 def test_assert_sound_finds_the_old_coefficient_rules_unsound_at_the_overflow_edge(name: str) -> None:
-    text, seeds = OLD_RULES[name]
+    rule = parse_rule(f"{name}: {OLD_RULES[name]}")
     found = []
-    for seed in seeds:
+    for seed in range(SEEDS):
         try:
-            assert_sound(parse_rule(f"{name}: {text}"), max_examples=150, seed=seed)
+            assert_sound(rule, max_examples=150, seed=seed)
         except Unsound as unsound:
             found.append(str(unsound))
             break
-    assert found, f"assert_sound passed {name} with seeds {seeds}"
+    assert found, f"assert_sound passed {name} with seeds 0..{SEEDS - 1}"
     assert f"{name} rewrote" in found[0] and "the rewritten fails" in found[0] and "not finite" in found[0]
 
 
 def _old(name: str) -> Rule:
-    return parse_rule(f"{name}: {OLD_RULES[name][0]}")
+    return parse_rule(f"{name}: {OLD_RULES[name]}")
 
 
 def test_the_issues_reproductions_fail_the_old_rules_and_pass_the_new() -> None:
@@ -230,3 +235,10 @@ def test_environments_visit_the_float_boundaries() -> None:
     assert any(abs(v - 1e300) <= 1e285 for v in seen)
     assert 0.0 in seen
     assert set(EDGES) >= {top, -top, 0.0, -0.0, 2.0**-1074, math.nextafter(1.0, 2.0)}
+
+
+def test_folding_takes_an_int_a_float_cannot_hold_at_evaluates_value() -> None:
+    # evaluate reads Const(2**53 + 1) as 2**53: folding exactly from 2**53 + 1 gave 1 here, not 0.
+    e = Sum(Const(-9007199254740992.0), Const(9007199254740993))
+    assert evaluate(e) == 0.0
+    assert evaluate(simplify(e)) == 0.0

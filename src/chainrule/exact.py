@@ -64,7 +64,7 @@ def compute(expr: Expr, bindings: Mapping[str, Expr] | None = None) -> Const | N
             value = node.value  # type: ignore[attr-defined]
             if isinstance(value, float):
                 ints_only = False
-            return Fraction(value)
+            return Fraction(_to_float(value))  # evaluate's value: 2**53 + 1 is 2**53 there too
         op = getattr(kind, "op", None)  # the node type's record says whether it is exact on Fractions
         exact = op.exact if op is not None else None
         if exact is not None and all(isinstance(v, Fraction) for v in values):

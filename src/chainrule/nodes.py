@@ -113,10 +113,11 @@ class _Ref(weakref.ref):  # type: ignore[type-arg]
 
 
 def _remover(table: dict[tuple[Any, ...], _Ref]) -> Callable[[_Ref], None]:
-    def remove(ref: _Ref) -> None:
+    def remove(ref: _Ref, _remove: Callable[..., None] = _remove_dead_weakref) -> None:
         # One atomic step: the entry goes only if it is still a dead reference.  A check-then-
         # delete could drop the live node another thread entered under the key in between.
-        _remove_dead_weakref(table, ref.key)
+        # (Bound as a default: at interpreter exit nodes die after this module's globals are gone.)
+        _remove(table, ref.key)
 
     return remove
 

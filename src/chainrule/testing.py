@@ -233,11 +233,40 @@ def instantiations(rule: Rule, variables: Sequence[str] = ("x", "y")) -> st.Sear
     """Random subexpressions for each pattern variable of ``rule``'s left side, of the variable's kind.
 
     Besides random expressions, some are provably positive or negative
-    (such as ``2 + exp(x)``), so that side conditions hold often enough.
+    (such as ``2 + exp(x)``), so that side conditions hold often enough.  For
+    the same reason a constant is sometimes drawn as another's copy, negation
+    or reciprocal: rules relate their constants (``?a * ?b`` exactly 1).
     """
-    return st.fixed_dictionaries(
+    drawn = st.fixed_dictionaries(
         {name: _of_kind(var.kind, variables) for name, var in pattern_vars(rule.lhs).items()}
     )
+    constant_names = [name for name, var in pattern_vars(rule.lhs).items() if var.kind == "const"]
+    if len(constant_names) < 2:
+        return drawn
+    relations = st.sampled_from([None, _copy, _negation, _reciprocal])
+    return st.builds(_relate, drawn, relations, st.permutations(constant_names))
+
+
+def _copy(value: float) -> float:
+    return value
+
+
+def _negation(value: float) -> float:
+    return -value
+
+
+def _reciprocal(value: float) -> float:
+    return 1.0 / value if value else 1.0
+
+
+def _relate(
+    bindings: dict[str, Expr], relation: Callable[[float], float] | None, names: list[str]
+) -> dict[str, Expr]:
+    if relation is None:
+        return bindings
+    first = bindings[names[0]]
+    value = relation(float(first.value))  # type: ignore[attr-defined]
+    return {**bindings, names[1]: Const(value)} if math.isfinite(value) else bindings
 
 
 def assert_sound(
