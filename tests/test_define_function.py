@@ -137,3 +137,19 @@ def test_numpy_version_is_recorded_for_array_backends() -> None:
     )
     assert NUMPY_FUNCTIONS[Cube] is np.cbrt
     assert Erf not in NUMPY_FUNCTIONS
+
+
+def test_a_name_math_also_has_compiles_the_users_function() -> None:
+    # A record without code of its own used to be read as math's function of that name.
+    import numpy as np
+
+    define_function("cosh", evaluate=lambda u: 2.0 * u, derivative=lambda u: 2.0)
+    try:
+        e = parse("cosh(x)")
+        assert evaluate(e, {"x": 0.5}) == lambdify(e, ["x"])(0.5) == 1.0
+        assert list(lambdify(e, ["x"], backend="numpy")(np.array([0.5, 1.0]))) == [1.0, 2.0]
+    finally:
+        FUNCTION_NODES.pop("cosh", None)
+        from chainrule.parse import FUNCTIONS
+
+        FUNCTIONS.pop("cosh", None)

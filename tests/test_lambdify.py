@@ -567,3 +567,14 @@ def test_sigmoid_written_out_gives_evaluates_values_in_both_tails() -> None:
     for value in (-1000.0, -745.5, -40.0, -1e-300, 0.0, 0.5, 40.0, 709.9, 1000.0):
         env = {"w": 1.0, "x": value}
         assert f(1.0, value) == evaluate(e, env)
+
+
+def test_a_python_template_calling_a_function_math_lacks_is_refused() -> None:
+    from chainrule.compile import operation_of
+    from chainrule.nodes import ATOM, Op
+
+    class Odd:  # only the record is read
+        op = Op("Odd", "odd", ATOM, 1, python="_nosuch({0}) + _exp({0})")
+
+    with pytest.raises(ValueError, match="Odd's python template calls _nosuch: math has no such function"):
+        operation_of(Odd)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -244,3 +245,12 @@ def _exact(e: Expr, x: int, y: int) -> int:
         return a + b if kind == "Sum" else a - b if kind == "Sub" else a * b
 
     return fold(e, visit)
+
+
+@pytest.mark.parametrize(
+    "text", ["(9007199254740993 - 9007199254740992) * x", "9007199254740993*x - 9007199254740992*x"]
+)
+def test_horner_reads_an_int_a_float_cannot_hold_at_evaluates_value(text: str) -> None:
+    # evaluate reads 2**53 + 1 as 2**53, so both are 0 * x; exact ints made them x.
+    e = parse(text)
+    assert evaluate(e, {"x": 0.5}) == evaluate(horner(e), {"x": 0.5}) == 0.0

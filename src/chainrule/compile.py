@@ -9,8 +9,10 @@ output, not tested) is written where it is read, a few levels deep at most
 strict pattern as it is written; a user's variable name enters it only
 behind a ``v_`` prefix, so ``lambda`` or ``__import__`` are ordinary
 variables.  Each node type is written as its ``Op`` record says
-(``operation_of``); one without a usable record, or whose ``evaluate`` case
-a user re-registered, calls its ``evaluate`` case.
+(``operation_of``: a record's own expression template is library or
+extension code, and may call only ``math``'s functions); one without a
+usable record, or whose ``evaluate`` case a user re-registered, calls its
+``evaluate`` case.
 
 Errors match ``evaluate``.  The Python fast path runs only on exact floats
 (one ``type`` test per argument: a bool, an int or a numpy scalar would
@@ -109,6 +111,11 @@ def operation_of(kind: type) -> Operation | None:
     python: str | None
     if isinstance(op.python, str):  # the record's own expression over {0}, calling math's functions
         python, call = op.python, None
+        unknown = [f"_{called}" for called in _CALLED.findall(python) if not hasattr(math, called)]
+        if unknown:
+            raise ValueError(
+                f"{op.name}'s python template calls {', '.join(unknown)}: math has no such function"
+            )
     else:
         call = op.python if op.python is not None else (getattr(math, name, None) if plain else None)
         python = None if call is None else f"_{name}({', '.join(['{}'] * op.arity)})"

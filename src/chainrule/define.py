@@ -103,7 +103,11 @@ def install_function(
         bounds_node.add((cls,), lambda node, x: bounds(x))
     if numpy is not None:
         NUMPY_FUNCTIONS[cls] = numpy
-    declare_code(cls)  # lambdify writes it from its Op record while this evaluate case stands
+    op = getattr(cls, "op", None)
+    if op is not None and (op.python is not None or op.numpy is not None):
+        # lambdify writes it from its Op record while this evaluate case stands.  A record without
+        # code of its own would be read as ``math``'s function of that name (a user's "cosh").
+        declare_code(cls)
     from .parse import FUNCTIONS
 
     FUNCTIONS[name] = cls

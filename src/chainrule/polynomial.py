@@ -71,6 +71,16 @@ def _is_polynomial_op(node: Expr) -> bool:
     return False
 
 
+def _evaluated(value: Coefficient) -> Coefficient:
+    """A constant as evaluate reads it: an int a float cannot hold (2**53 + 1) is its float's value."""
+    if type(value) is int and not -(2**53) <= value <= 2**53:
+        try:
+            return int(float(value))
+        except OverflowError:  # beyond the float range: _fits refuses it
+            return value
+    return value
+
+
 def _fits(value: Coefficient) -> bool:
     """Whether a computed coefficient is trustworthy: finite and within the float range."""
     if type(value) is int:
@@ -196,7 +206,7 @@ class _Horner:
         """
         top, divisor = children(node)[0], children(division)[1]
         numerator = self.poly[top]
-        found = self.poly[node] = None if numerator is None else _over(numerator, divisor.value)  # type: ignore[attr-defined]
+        found = self.poly[node] = None if numerator is None else _over(numerator, _evaluated(divisor.value))  # type: ignore[attr-defined]
         if found is None:
             self.out[node] = division
         else:
@@ -206,7 +216,7 @@ class _Horner:
         """The node's polynomial from its children's, or None when a child's is missing or it is too big."""
         kind = type(node)
         if kind is Const:
-            return {(): node.value} if node.value else {}  # type: ignore[attr-defined]
+            return {(): _evaluated(node.value)} if node.value else {}  # type: ignore[attr-defined]
         a, b = (self.poly[kid] for kid in children(node))
         if a is None or b is None:
             return None
@@ -216,7 +226,7 @@ class _Horner:
             return _plus(a, b, -1)
         if kind is Mul:
             return _times_poly(a, b)
-        return _over(a, children(node)[1].value)  # type: ignore[attr-defined]
+        return _over(a, _evaluated(children(node)[1].value))  # type: ignore[attr-defined]
 
     def _final(self, node: Expr) -> Expr:
         """The node's output: its Horner form if it roots a region and that frees as many nodes as it adds."""
