@@ -65,27 +65,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(BAD_INPUT, f"{self.prog}: error: {message}{hint} (see {self.prog} --help)\n")
 
 
-def _assignment(text: str) -> tuple[str, int | float]:
-    name, equals, value = text.partition("=")
-    name, value = name.strip(), value.strip()
-    if not equals:
-        raise _InputError(f"expected NAME=VALUE, got {text!r}")
-    if not name.isidentifier():
-        raise _InputError(f"{name!r} in {text!r} is not a variable name")
-    if not _NUMBER.fullmatch(value):
-        raise _InputError(f"value of {name} must be a number like 2, -1.5 or 3e-2, got {value!r}")
-    if re.fullmatch(r"[-+]?\d+", value):
-        return name, int(value)
-    return name, float(value)
-
-
 def _environment(assignments: Sequence[str]) -> dict[str, int | float]:
     env: dict[str, int | float] = {}
     for text in assignments:
-        name, value = _assignment(text)
+        name, equals, value = text.partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals:
+            raise _InputError(f"expected NAME=VALUE, got {text!r}")
+        if not name.isidentifier():
+            raise _InputError(f"{name!r} in {text!r} is not a variable name")
+        if not _NUMBER.fullmatch(value):
+            raise _InputError(f"value of {name} must be a number like 2, -1.5 or 3e-2, got {value!r}")
         if name in env:
             raise _InputError(f"variable {name} is given twice")
-        env[name] = value
+        env[name] = int(value) if re.fullmatch(r"[-+]?\d+", value) else float(value)
     return env
 
 
@@ -126,14 +119,6 @@ def _eval(options: argparse.Namespace, out: TextIO) -> None:
     print(repr(evaluate(expr, _environment(options.assignments))), file=out)
 
 
-def _rules(files: Sequence[str] | None) -> tuple[Rule, ...]:
-    rules = DEFAULT_RULES
-    for path in files or ():
-        _check_rules_file(path)
-        rules += load_rules(path)
-    return rules
-
-
 def _check_rules_file(path: str) -> None:
     """Refuse what is not a regular file of bounded size, before opening it (opening a FIFO with no
     writer blocks; /dev/zero never ends)."""
@@ -170,7 +155,10 @@ def _grad(options: argparse.Namespace, out: TextIO) -> None:
 
 def _simplify(options: argparse.Namespace, out: TextIO) -> None:
     expr = _expression(options.expr)
-    rules = _rules(options.rules)
+    rules: tuple[Rule, ...] = DEFAULT_RULES
+    for path in options.rules or ():
+        _check_rules_file(path)
+        rules += load_rules(path)
     if options.explain:
         for line in _explain_lines(explain(expr, rules)):
             print(line, file=out)

@@ -8,11 +8,8 @@ output, not tested) is written where it is read, a few levels deep at most
 ``v_x``, ``_exp``) and ``repr`` of finite floats, each checked against a
 strict pattern as it is written; a user's variable name enters it only
 behind a ``v_`` prefix, so ``lambda`` or ``__import__`` are ordinary
-variables.  Each node type is written as its ``Op`` record says
-(``operation_of``: a record's own expression template is library or
-extension code, and may call only ``math``'s functions); one without a
-usable record, or whose ``evaluate`` case a user re-registered, calls its
-``evaluate`` case.
+variables.  A record's own expression template is library or extension
+code, and may call only ``math``'s functions.
 
 Errors match ``evaluate``.  The Python fast path runs only on exact floats
 (one ``type`` test per argument: a bool, an int or a numpy scalar would
@@ -174,8 +171,6 @@ class Kinds:
 
     def absorbing(self, node: Expr) -> Iterable[int]:
         """Where an infinity may vanish: a user's case may do anything with any operand."""
-        if type(node) in (Const, Var):
-            return ()
         found = self.operation(node)
         return range(len(children(node))) if found is None else found.absorbing
 
@@ -184,11 +179,8 @@ def arg_names(args: str | Var | Iterable[str | Var]) -> tuple[str, ...]:
     """The validated argument names, in order."""
     names: list[str] = []
     for arg in args if isinstance(args, Iterable) and not isinstance(args, str) else [args]:
-        if isinstance(arg, Var):
-            name = arg.name
-        elif isinstance(arg, str):
-            name = arg
-        else:
+        name = arg.name if isinstance(arg, Var) else arg
+        if not isinstance(name, str):
             raise TypeError(f"lambdify args must be variable names, got {type(arg).__name__}: {arg!r:.80}")
         if not name.isidentifier():
             raise ValueError(f"lambdify argument {name!r:.80} is not a valid variable name (an identifier)")
@@ -282,22 +274,16 @@ class Program:
         return ", ".join(self.parameters[name] for name in self.names)
 
     def result(self, locations: Sequence[str], constant: Callable[[str, object], str]) -> str:
-        """The return expression over the outputs' locations."""
+        """The return expression over the outputs' locations: the source of what ``packed`` builds."""
 
-        def source_tuple(items: Iterable[str]) -> str:
-            return "(" + "".join(f"{item}, " for item in items) + ")"
+        def source(value: Any) -> str:
+            if isinstance(value, tuple):
+                return "(" + "".join(f"{source(item)}, " for item in value) + ")"
+            if isinstance(value, dict):
+                return "{" + ", ".join(f"{constant('k', key)}: {where}" for key, where in value.items()) + "}"
+            return cast(str, value)
 
-        if self.kind == "one":
-            return locations[0]
-        if self.kind == "tuple":
-            return source_tuple(locations)
-        if self.kind == "rows":
-            items = iter(locations)
-            return source_tuple(
-                source_tuple(itertools.islice(items, n)) for n in cast("list[int]", self.keys)
-            )
-        pairs = [f"{constant('k', key)}: {where}" for key, where in zip(self.keys, locations, strict=True)]
-        return "{" + ", ".join(pairs) + "}"
+        return source(packed(self.kind, self.keys, locations))
 
 
 def program(exprs: object, args: str | Var | Iterable[str | Var]) -> Program:

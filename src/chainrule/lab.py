@@ -108,9 +108,7 @@ def save_loss_plot(result: TrainingResult, directory: str | Path) -> Path:
     _require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / PLOT_NAME
+    path = _writable_directory(directory) / PLOT_NAME
     figure = loss_figure(result)
     FigureCanvasAgg(figure)  # attach the Agg canvas: no pyplot, no global backend
     figure.savefig(path)

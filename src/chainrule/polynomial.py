@@ -63,12 +63,10 @@ def horner(expr: Expr) -> Expr:
 def _is_polynomial_op(node: Expr) -> bool:
     """Whether ``node`` belongs to a polynomial region (rather than being an atom of one)."""
     kind = type(node)
-    if kind is Sum or kind is Sub or kind is Mul or kind is Const:
-        return True
     if kind is Div:
         divisor = children(node)[1]
         return type(divisor) is Const and divisor.value != 0
-    return False
+    return kind is Sum or kind is Sub or kind is Mul or kind is Const
 
 
 def _evaluated(value: Coefficient) -> Coefficient:
