@@ -94,7 +94,6 @@ __all__ = [
     "EvaluationError",
     "RuleError",
     "RewriteLimitError",
-    # interop (issue 11)
     "to_json",
     "from_json",
     "to_sympy",

@@ -1,7 +1,5 @@
 """``python -m chainrule``: the command line (see chainrule.cli)."""
 
-from __future__ import annotations
-
 import sys
 
 from .cli import main

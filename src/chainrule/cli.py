@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 from . import __version__
-from .diff import as_var, diff
+from .diff import diff
 from .errors import ChainruleError
 from .evaluate import evaluate
 from .grad import grad
@@ -134,7 +134,7 @@ def _check_rules_file(path: str) -> None:
 
 def _diff(options: argparse.Namespace, out: TextIO) -> None:
     expr = _expression(options.expr)
-    derivative = diff(expr, as_var(options.var))
+    derivative = diff(expr, options.var)
     if not options.raw:
         derivative = simplify(derivative)
     print(_text(derivative), file=out)

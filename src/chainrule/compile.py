@@ -54,8 +54,8 @@ class Lambdified(Protocol):
 class Operation:
     """How lambdify writes one node type, read off its ``Op`` record.
 
-    ``python`` is a template (``{}`` are the operands) calling the helper
-    ``function`` (``call``, or ``math``'s function of that name), or None: the
+    ``python`` is a template (``{}`` are the operands) calling ``helpers``
+    (``_name`` in it calls the function paired with ``name``), or None: the
     Python backend calls the evaluate case.  ``numpy`` names the NumPy
     backend's helper (``numpy_call``, or NumPy's ufunc of that name), or None.
     ``absorbing`` are the operand positions whose infinity can give a finite
@@ -63,10 +63,9 @@ class Operation:
     """
 
     python: str | None
-    function: str | None
     numpy: str | None
     absorbing: tuple[int, ...] = ()
-    call: Callable[..., float] | None = None
+    helpers: tuple[tuple[str, Callable[..., float]], ...] = ()
     numpy_call: Callable[..., Any] | None = None
     numpy_out: bool = True
 
@@ -101,21 +100,23 @@ def operation_of(kind: type) -> Operation | None:
         ufunc = _INFIX_UFUNCS.get(op.symbol)
         if ufunc is None or op.arity != 2:
             return None
-        return Operation(f"{{}} {op.symbol} {{}}", None, ufunc, op.absorbing)
+        return Operation(f"{{}} {op.symbol} {{}}", ufunc, op.absorbing)
     name = op.name.lower() if op.infix else op.symbol
     if not _FUNCTION_NAME.match(name) or name in RESERVED:
         return None
     python: str | None
     if isinstance(op.python, str):  # the record's own expression over {0}, calling math's functions
-        python, call = op.python, None
-        unknown = [f"_{called}" for called in _CALLED.findall(python) if not hasattr(math, called)]
+        python, called = op.python, _CALLED.findall(op.python)
+        unknown = [f"_{function}" for function in called if not hasattr(math, function)]
         if unknown:
             raise ValueError(
                 f"{op.name}'s python template calls {', '.join(unknown)}: math has no such function"
             )
+        helpers = tuple((function, getattr(math, function)) for function in called)
     else:
         call = op.python if op.python is not None else (getattr(math, name, None) if plain else None)
         python = None if call is None else f"_{name}({', '.join(['{}'] * op.arity)})"
+        helpers = () if call is None else ((name, call),)
     numpy: str | None = name if plain else None
     numpy_call: Callable[..., Any] | None = None
     if isinstance(op.numpy, str):
@@ -124,7 +125,7 @@ def operation_of(kind: type) -> Operation | None:
         numpy, numpy_call = f"fn_{name}", op.numpy
     if python is None and numpy is None:
         return None
-    return Operation(python, name, numpy, op.absorbing, call, numpy_call, op.numpy_out)
+    return Operation(python, numpy, op.absorbing, helpers, numpy_call, op.numpy_out)
 
 
 #: The evaluate case registered along with each node type's code: a user who re-registers one
@@ -412,7 +413,6 @@ def _python_source(prog: Program) -> tuple[str, dict[str, object], dict[str, Cal
     depth: dict[Expr, int] = {}  # how deep an inlined value's expression nests
     try:
         for node in prog.order:
-            kind = type(node)
             if (leaf := prog.leaf(node)) is not None:
                 location[node] = leaf
                 continue
@@ -423,7 +423,7 @@ def _python_source(prog: Program) -> tuple[str, dict[str, object], dict[str, Cal
                 text = found.python.format(*operands)
             else:  # a user's node type, or a function with only a NumPy form: call its evaluate case
                 found = None
-                case = kinds.case(kind)
+                case = kinds.case(type(node))
                 function = case_names.get(id(case)) or case_names.setdefault(id(case), constant("f", case))
                 subject = f"_nodes[{len(user_nodes)}]"
                 user_nodes.append(node)
@@ -454,12 +454,9 @@ def _python_source(prog: Program) -> tuple[str, dict[str, object], dict[str, Cal
         if checked:
             body += ["if not _isfinite(_s):", f"    return _fallback({signature})"]
         body.append(f"return {prog.result([location[output] for output in prog.outputs], constant)}")
-    helpers_used = {
-        name: found.call if found.call is not None and name == found.function else getattr(math, name)
-        for node in prog.order
-        if (found := kinds.operation(node)) and found.python is not None
-        for name in _CALLED.findall(found.python)
-    }
+    helpers_used = dict(
+        helper for node in prog.order if (found := kinds.operation(node)) for helper in found.helpers
+    )
     functions = sorted(helpers_used)
     helpers = [*(f"_{name}" for name in functions), "_isfinite", "_type", "_float", "_fallback", *constants]
     source = "\n".join(
