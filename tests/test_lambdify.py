@@ -290,6 +290,12 @@ def test_argument_of_the_wrong_type_is_rejected() -> None:
         lambdify("x", ["x"])  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("backend", ["python", "numpy"])
+def test_a_row_entry_that_is_no_expression_is_named_by_row_and_column(backend: str) -> None:
+    with pytest.raises(TypeError, match=r"lambdify output \(1, 0\) is not an expression: str"):
+        lambdify([[x, y], ["y", x]], ["x", "y"], backend=backend)  # type: ignore[list-item]
+
+
 def test_a_single_name_or_vars_as_args() -> None:
     assert lambdify(x + 1, "x")(1.0) == 2.0
     assert lambdify(x * y, [x, y])(2.0, 3.0) == 6.0

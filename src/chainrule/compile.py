@@ -219,22 +219,24 @@ def shape_of(exprs: object) -> tuple[str, list[Expr], list[object]]:
     if isinstance(exprs, Expr):
         return "one", [exprs], []
     if isinstance(exprs, Mapping):
-        keys = list(exprs)
+        labels = keys = list(exprs)
         items = [exprs[key] for key in keys]
         kind = "dict"
     elif isinstance(exprs, Sequence) and not isinstance(exprs, str):
         keys, items, kind = [], list(exprs), "tuple"
+        labels = list(range(len(items)))
         # Rows, as jacobian and hessian give them:
         if items and all(isinstance(row, Sequence) and not isinstance(row, str | Expr) for row in items):
             keys = [len(row) for row in items]
+            labels = [(row, column) for row, length in enumerate(keys) for column in range(length)]
             items, kind = [entry for row in items for entry in row], "rows"
     else:
         raise TypeError(
             f"lambdify expects an expression, a sequence (or rows) or a mapping of them, got {type(exprs).__name__}"
         )
-    for key, item in zip(keys or itertools.count(), items, strict=False):
+    for label, item in zip(labels, items, strict=True):
         if not isinstance(item, Expr):
-            raise TypeError(f"lambdify output {key!r} is not an expression: {type(item).__name__}")
+            raise TypeError(f"lambdify output {label!r} is not an expression: {type(item).__name__}")
     return kind, items, keys
 
 
