@@ -306,8 +306,7 @@ def program(exprs: object, args: str | Var | Iterable[str | Var]) -> Program:
 def finish(function: Any, source: str, prog: Program, backend: str) -> Lambdified:
     """Attach the source and names; the parameters answer to the user's names in arity errors."""
     code = function.__code__
-    count = code.co_argcount
-    function.__code__ = code.replace(co_varnames=(*prog.names, *code.co_varnames[count:]))
+    function.__code__ = code.replace(co_varnames=(*prog.names, *code.co_varnames[code.co_argcount :]))
     function.__qualname__ = function.__name__ = "lambdified"
     function.source = source
     function.args = prog.names
