@@ -86,20 +86,17 @@ def _fits(value: Coefficient) -> bool:
     return math.isfinite(value)
 
 
-def _times(a: Coefficient, b: Coefficient) -> Coefficient | None:
-    product = a * b
-    if type(product) is float and (not math.isfinite(product) or abs(product) < _TINY):
-        return None  # overflow, or underflow to a subnormal or zero (a and b are nonzero)
-    return product if _fits(product) else None
+def _nonzero(value: Coefficient) -> Coefficient | None:
+    """A product or quotient of nonzero coefficients, or None when it overflowed or underflowed."""
+    if type(value) is float and abs(value) < _TINY:
+        return None  # underflow to a subnormal or zero
+    return value if _fits(value) else None
 
 
 def _quotient(a: Coefficient, d: Coefficient) -> Coefficient | None:
     if type(a) is int and type(d) is int and a % d == 0:
         return a // d
-    quotient = a / d
-    if not math.isfinite(quotient) or abs(quotient) < _TINY:
-        return None
-    return quotient
+    return _nonzero(a / d)
 
 
 def _bounded(poly: Poly) -> Poly | None:
@@ -141,7 +138,7 @@ def _times_poly(a: Poly, b: Poly) -> Poly | None:
     product: Poly = {}
     for m, c in a.items():
         for n, d in b.items():
-            term = _times(c, d)
+            term = _nonzero(c * d)
             if term is None or not _add(product, _merge(m, n), term):
                 return None
     return _bounded(product)
