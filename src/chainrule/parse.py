@@ -7,6 +7,7 @@ never handed to ``eval``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -36,19 +37,16 @@ def register_function(name: str, node_class: Callable[[Expr], Expr]) -> Callable
     return node_class
 
 
-def _power(x: Expr, y: Expr) -> Expr:
-    from .functions import Pow  # imported when used: functions fills FUNCTIONS while it loads
+@functools.cache  # read when first used: ``**``'s Pow (chainrule.functions) may load after this module
+def _binary() -> dict[str, tuple[int, Callable[[Expr, Expr], Expr]]]:
+    """The infix operators: symbol -> (binding strength, node type)."""
+    return {
+        cls.op.symbol: (cls.op.precedence, cls)
+        for cls in operators()
+        if cls.op and cls.op.symbol and cls.op.infix
+    }
 
-    return Pow(x, y)
 
-
-_BINARY: dict[str, tuple[int, Callable[[Expr, Expr], Expr]]] = {
-    cls.op.symbol: (cls.op.precedence, cls)
-    for cls in operators()
-    if cls.op and cls.op.symbol and cls.op.infix
-}
-# ``**`` builds a Pow (chainrule.functions), a module that may load after this one: built when used.
-_BINARY.setdefault("**", (4, _power))
 _UNARY_PRECEDENCE = 3
 #: Operators that group to the right: ``2 ** 3 ** 2`` is ``2 ** (3 ** 2)``.
 _RIGHT_ASSOCIATIVE = frozenset({"**"})
@@ -214,7 +212,7 @@ def parse(text: str, *, pattern: PatternFactory | None = None) -> Expr:
             else:
                 raise _error(f"unexpected {token.text!r}, expected an operand", token.position, text)
         elif kind == "op":
-            precedence, combine = _BINARY[token.text]
+            precedence, combine = _binary()[token.text]
             # ``**`` binds tighter than unary minus and groups to the right, so ``-x ** 2`` is
             # ``-1 * (x ** 2)``; the others pop operators of equal precedence (left to right).
             tighter = precedence + (token.text in _RIGHT_ASSOCIATIVE)
