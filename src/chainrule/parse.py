@@ -144,9 +144,9 @@ def _number(token: Token, text: str, negative: bool, start: int) -> Const:
 class _Frame:
     """An entry of the operator stack."""
 
-    kind: str  # "binary", "negate", "paren", "call"
+    kind: str  # "binary", "negate", "paren" (a call is a paren whose ``build`` applies the function)
     position: int
-    precedence: int = 0
+    precedence: int = 0  # 0 for a paren: no operator reduces it
     build: Callable[..., Expr] | None = None
 
 
@@ -194,7 +194,7 @@ def parse(text: str, *, pattern: PatternFactory | None = None) -> Expr:
                         raise _error(
                             f"unknown function {token.text!r} (known: {known})", token.position, text
                         )
-                    operators.append(_Frame("call", tokens[index - 1].position, build=build))
+                    operators.append(_Frame("paren", tokens[index - 1].position, build=build))
                 else:
                     operands.append(Var(token.text))
                     expect_operand = False
@@ -216,11 +216,7 @@ def parse(text: str, *, pattern: PatternFactory | None = None) -> Expr:
             # ``**`` binds tighter than unary minus and groups to the right, so ``-x ** 2`` is
             # ``-1 * (x ** 2)``; the others pop operators of equal precedence (left to right).
             tighter = precedence + (token.text in _RIGHT_ASSOCIATIVE)
-            while (
-                operators
-                and operators[-1].kind in ("binary", "negate")
-                and operators[-1].precedence >= tighter
-            ):
+            while operators and operators[-1].precedence >= tighter:
                 reduce_top()
             operators.append(_Frame("binary", token.position, precedence, combine))
             expect_operand = True
@@ -229,13 +225,12 @@ def parse(text: str, *, pattern: PatternFactory | None = None) -> Expr:
                 reduce_top()
             if not operators:
                 raise _error("unmatched ')'", token.position, text)
-            frame = operators.pop()
-            if frame.kind == "call":
-                assert frame.build is not None
-                operands.append(frame.build(operands.pop()))
+            build = operators.pop().build
+            if build is not None:
+                operands.append(build(operands.pop()))
         elif kind == "end":
             while operators:
-                if operators[-1].kind in ("paren", "call"):
+                if operators[-1].kind == "paren":
                     raise _error("unclosed '('", operators[-1].position, text)
                 reduce_top()
         else:

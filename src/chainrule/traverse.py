@@ -59,8 +59,6 @@ def fold_cases(
     """
     if memo is None:
         memo = {}
-    elif root in memo:
-        return memo[root]
     cases: dict[type, Callable[..., R]] = {}
     stack: list[Expr | None] = [root]
     push, pop = stack.append, stack.pop
