@@ -128,7 +128,7 @@ def test_every_library_node_type_has_one_op_record_that_the_tables_read() -> Non
     from chainrule.exact import compute
     from chainrule.functions import Cos, Pow, Sigmoid, Sin, Softplus, Sqrt
     from chainrule.nodes import operators
-    from chainrule.parse import _BINARY, FUNCTIONS
+    from chainrule.parse import FUNCTIONS, _binary
     from chainrule.testing import _BINARY as GENERATED_BINARY
     from chainrule.testing import _UNARY as GENERATED_UNARY
 
@@ -140,10 +140,10 @@ def test_every_library_node_type_has_one_op_record_that_the_tables_read() -> Non
         assert op.arity == (0 if cls in (Const, Var) else len(attrs.fields(cls)))  # leaves hold values
     infix = {cls.op.symbol: cls for cls in library if cls.op and cls.op.infix}
     calls = {cls.op.symbol: cls for cls in library if cls.op and cls.op.symbol and not cls.op.infix}
-    assert {symbol: cls for symbol, (_, cls) in _BINARY.items()} == infix == GENERATED_BINARY
+    assert {symbol: cls for symbol, (_, cls) in _binary().items()} == infix == GENERATED_BINARY
     library_calls = {name: cls for name, cls in FUNCTIONS.items() if not getattr(cls, "_defined", False)}
     assert library_calls == calls == GENERATED_UNARY  # besides the library's, those define_function added
-    assert [_BINARY[s][0] for s in "+-*/"] == [1, 1, 2, 2]  # precedence, from the records
+    assert [_binary()[s][0] for s in "+-*/"] == [1, 1, 2, 2]  # precedence, from the records
     x = Var("x")
     assert show(Sum(x, Div(x, Exp(x)))) == "(x + (x / exp(x)))"
     assert Div.op.exact is not None and Div.op.exact(Fraction(1), Fraction(3)) == Fraction(1, 3)

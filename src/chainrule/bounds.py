@@ -38,8 +38,7 @@ def bounds(expr: Expr) -> Interval:
         if known is not None:
             return known
         result: Interval = cases[type(node)](node, *intervals)
-        lo, hi = result
-        if math.isnan(lo) or math.isnan(hi) or lo > hi:
+        if not result[0] <= result[1]:  # a NaN end, or no value at all: claim nothing
             result = EVERYTHING
         _known[node] = result
         return result
@@ -67,10 +66,8 @@ def _sub(node: Expr, x: Interval, y: Interval) -> Interval:
 
 def _mul(node: Mul, x: Interval, y: Interval) -> Interval:
     if node.x is node.y:  # a square is never negative
-        lo, hi = x
-        if lo <= 0 <= hi:
-            return (0.0, max(_product(lo, lo), _product(hi, hi)))
-        return _hull([_product(lo, lo), _product(hi, hi)])
+        squares = [_product(end, end) for end in x]
+        return (0.0 if x[0] <= 0 <= x[1] else min(squares), max(squares))
     return _hull([_product(a, b) for a in x for b in y])
 
 
@@ -97,9 +94,7 @@ def _log(node: Expr, x: Interval) -> Interval:
     lo, hi = x
     if hi <= 0:
         return EVERYTHING  # never defined: any claim is vacuous, claim nothing
-    low = math.log(lo) if lo > 0 and not math.isinf(lo) else -INF
-    high = math.log(hi) if not math.isinf(hi) else INF
-    return (low, high)
+    return (math.log(lo) if 0 < lo < INF else -INF, math.log(hi))  # log(inf) is inf
 
 
 def _tanh(node: Expr, x: Interval) -> Interval:

@@ -15,9 +15,7 @@ NAMESPACE: dict[str, Dispatcher] = {}
 
 def dispatcher(name: str, doc: str | None = None) -> Dispatcher:
     """The namespace's dispatcher called ``name``, created on first use."""
-    if name not in NAMESPACE:
-        NAMESPACE[name] = Dispatcher(name, doc=doc)
-    return NAMESPACE[name]
+    return NAMESPACE.setdefault(name, Dispatcher(name, doc=doc))
 
 
 def resolve(cases: Dispatcher, *types: type) -> Callable[..., Any]:

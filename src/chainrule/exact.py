@@ -65,8 +65,7 @@ def compute(expr: Expr, bindings: Mapping[str, Expr] | None = None) -> Const | N
             if isinstance(value, float):
                 ints_only = False
             return Fraction(_to_float(value))  # evaluate's value: 2**53 + 1 is 2**53 there too
-        op = getattr(kind, "op", None)  # the node type's record says whether it is exact on Fractions
-        exact = op.exact if op is not None else None
+        exact = kind.op.exact if kind.op is not None else None  # the record says if it is exact on Fractions
         if exact is not None and all(isinstance(v, Fraction) for v in values):
             try:
                 return Fraction(exact(*values))

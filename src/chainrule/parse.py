@@ -7,6 +7,7 @@ never handed to ``eval``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -36,19 +37,16 @@ def register_function(name: str, node_class: Callable[[Expr], Expr]) -> Callable
     return node_class
 
 
-def _power(x: Expr, y: Expr) -> Expr:
-    from .functions import Pow  # imported when used: functions fills FUNCTIONS while it loads
+@functools.cache  # read when first used: ``**``'s Pow (chainrule.functions) may load after this module
+def _binary() -> dict[str, tuple[int, Callable[[Expr, Expr], Expr]]]:
+    """The infix operators: symbol -> (binding strength, node type)."""
+    return {
+        cls.op.symbol: (cls.op.precedence, cls)
+        for cls in operators()
+        if cls.op and cls.op.symbol and cls.op.infix
+    }
 
-    return Pow(x, y)
 
-
-_BINARY: dict[str, tuple[int, Callable[[Expr, Expr], Expr]]] = {
-    cls.op.symbol: (cls.op.precedence, cls)
-    for cls in operators()
-    if cls.op and cls.op.symbol and cls.op.infix
-}
-# ``**`` builds a Pow (chainrule.functions), a module that may load after this one: built when used.
-_BINARY.setdefault("**", (4, _power))
 _UNARY_PRECEDENCE = 3
 #: Operators that group to the right: ``2 ** 3 ** 2`` is ``2 ** (3 ** 2)``.
 _RIGHT_ASSOCIATIVE = frozenset({"**"})
@@ -146,9 +144,9 @@ def _number(token: Token, text: str, negative: bool, start: int) -> Const:
 class _Frame:
     """An entry of the operator stack."""
 
-    kind: str  # "binary", "negate", "paren", "call"
+    kind: str  # "binary", "negate", "paren" (a call is a paren whose ``build`` applies the function)
     position: int
-    precedence: int = 0
+    precedence: int = 0  # 0 for a paren: no operator reduces it
     build: Callable[..., Expr] | None = None
 
 
@@ -196,7 +194,7 @@ def parse(text: str, *, pattern: PatternFactory | None = None) -> Expr:
                         raise _error(
                             f"unknown function {token.text!r} (known: {known})", token.position, text
                         )
-                    operators.append(_Frame("call", tokens[index - 1].position, build=build))
+                    operators.append(_Frame("paren", tokens[index - 1].position, build=build))
                 else:
                     operands.append(Var(token.text))
                     expect_operand = False
@@ -214,15 +212,11 @@ def parse(text: str, *, pattern: PatternFactory | None = None) -> Expr:
             else:
                 raise _error(f"unexpected {token.text!r}, expected an operand", token.position, text)
         elif kind == "op":
-            precedence, combine = _BINARY[token.text]
+            precedence, combine = _binary()[token.text]
             # ``**`` binds tighter than unary minus and groups to the right, so ``-x ** 2`` is
             # ``-1 * (x ** 2)``; the others pop operators of equal precedence (left to right).
             tighter = precedence + (token.text in _RIGHT_ASSOCIATIVE)
-            while (
-                operators
-                and operators[-1].kind in ("binary", "negate")
-                and operators[-1].precedence >= tighter
-            ):
+            while operators and operators[-1].precedence >= tighter:
                 reduce_top()
             operators.append(_Frame("binary", token.position, precedence, combine))
             expect_operand = True
@@ -231,13 +225,12 @@ def parse(text: str, *, pattern: PatternFactory | None = None) -> Expr:
                 reduce_top()
             if not operators:
                 raise _error("unmatched ')'", token.position, text)
-            frame = operators.pop()
-            if frame.kind == "call":
-                assert frame.build is not None
-                operands.append(frame.build(operands.pop()))
+            build = operators.pop().build
+            if build is not None:
+                operands.append(build(operands.pop()))
         elif kind == "end":
             while operators:
-                if operators[-1].kind in ("paren", "call"):
+                if operators[-1].kind == "paren":
                     raise _error("unclosed '('", operators[-1].position, text)
                 reduce_top()
         else:

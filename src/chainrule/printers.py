@@ -52,7 +52,7 @@ def latex_name(name: str) -> str:
     if base in _GREEK:
         base = "\\" + base
     elif len(base) > 1:
-        base = "\\mathrm{" + base.replace("_", "\\_") + "}"
+        base = "\\mathrm{" + base + "}"  # no "_" in it: the name was split at the first
     if subscript:
         return base + "_{" + subscript.replace("_", "\\_") + "}"
     return base
@@ -123,9 +123,7 @@ def _starts_with_sign_or_digit(node: Expr) -> bool:
             return True
         if kind is not Mul or _is_negation(node):
             return kind is Mul
-        node = node._kids[0]
-        if type(node) in (Sum, Sub):
-            return False
+        node = node._kids[0]  # a sum there is parenthesised: not a sign or a digit, like any other kind
 
 
 def _mul_latex(node: Mul, precedence: Callable[[Expr], int]) -> Template:
@@ -220,8 +218,6 @@ def to_dot(expr: Expr, *, name: str = "expression", rankdir: str = "TB") -> str:
     return "\n".join(lines) + "\n"
 
 
-dot_label.add((Expr,), lambda node: type(node).__name__)
+dot_label.add((Expr,), lambda node: node.op.symbol if node.op and node.op.symbol else type(node).__name__)
 dot_label.add((Const,), lambda node: str(node.value))
 dot_label.add((Var,), lambda node: node.name)
-for _cls in (Sum, Sub, Mul, Div, Exp, Log, TanH):
-    dot_label.add((_cls,), lambda node: node.op.symbol)

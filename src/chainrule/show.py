@@ -25,7 +25,6 @@ __all__ = [
     "Template",
     "MAX_TEXT",
     "text_length",
-    "check_text_size",
     "emit_checked",
 ]
 
@@ -65,30 +64,16 @@ def text_length(expr: Expr, template_of: Callable[[Expr], Template]) -> int:
     memo: dict[Expr, int] = {}
 
     def length(node: Expr, *kids: int) -> int:
-        total = 0
-        for part in template_of(node):
-            if isinstance(part, str):
-                total += len(part)
-            else:  # a child node: its length is already known (or, for an unusual template, folded now)
-                found = memo.get(part)
-                total += found if found is not None else fold_cases(part, lambda kind: length, memo)
-        return total
-
-    return fold_cases(expr, lambda kind: length, memo)
-
-
-def check_text_size(
-    expr: Expr, template_of: Callable[[Expr], Template], what: str, limit: int = MAX_TEXT
-) -> None:
-    """Raise ChainruleError, with the size, when the text would exceed ``limit`` characters."""
-    size = text_length(expr, template_of)
-    if size > limit:
-        from .display import node_counts
-
-        raise ChainruleError(
-            f"{what} would be {size:,} characters, more than the {limit:,} it builds "
-            f"(the expression has {node_counts(expr)}); repr() and str() show the start of it"
+        # A node part is a child, whose length is known (an unusual template's node is folded now).
+        return sum(
+            len(part) if isinstance(part, str) else memo.get(part) or fold_cases(part, cases, memo)
+            for part in template_of(node)
         )
+
+    def cases(kind: type) -> Callable[..., int]:
+        return length
+
+    return fold_cases(expr, cases, memo)
 
 
 def emit_checked(expr: Expr, template_of: Callable[[Expr], Template], what: str) -> str:
@@ -100,7 +85,14 @@ def emit_checked(expr: Expr, template_of: Callable[[Expr], Template], what: str)
         text = emit(expr, template_of, MAX_TEXT)
         if len(text) <= MAX_TEXT:
             return text
-    check_text_size(expr, template_of, what)
+    size = text_length(expr, template_of)
+    if size > MAX_TEXT:
+        from .display import node_counts
+
+        raise ChainruleError(
+            f"{what} would be {size:,} characters, more than the {MAX_TEXT:,} it builds "
+            f"(the expression has {node_counts(expr)}); repr() and str() show the start of it"
+        )
     return emit(expr, template_of)
 
 

@@ -59,8 +59,6 @@ def fold_cases(
     """
     if memo is None:
         memo = {}
-    elif root in memo:
-        return memo[root]
     cases: dict[type, Callable[..., R]] = {}
     stack: list[Expr | None] = [root]
     push, pop = stack.append, stack.pop
@@ -134,19 +132,15 @@ def descend(root: Expr, follow: Callable[[Expr], bool], limit: float = math.inf)
 
 
 def count_nodes(expr: Expr, limit: int | None = None) -> int:
-    """Distinct nodes in the DAG; with ``limit``, counting stops once it reaches ``limit``.
-
-    ``descend`` with a seen-set, written out: simplify asks this of every result.
-    """
+    """Distinct nodes in the DAG; with ``limit``, counting stops once it reaches ``limit``."""
     seen = {expr}
-    stack = [expr]
-    cap = math.inf if limit is None else limit
-    while stack and len(seen) < cap:
-        for kid in stack.pop()._kids:
-            if kid not in seen:
-                seen.add(kid)
-                stack.append(kid)
-    return len(seen)
+
+    def first_visit(kid: Expr) -> bool:
+        new = kid not in seen
+        seen.add(kid)
+        return new
+
+    return descend(expr, first_visit, math.inf if limit is None else limit)
 
 
 def _size(node: Expr, *sizes: int) -> int:
