@@ -133,8 +133,7 @@ class Rule:
     def __attrs_post_init__(self) -> None:
         _check_rule(self.lhs, self.rhs, self.conditions)
         object.__setattr__(self, "head", None if type(self.lhs) is PatternVar else type(self.lhs))
-        kids = children(self.lhs) if type(self.lhs) is not PatternVar else ()
-        object.__setattr__(self, "child_types", tuple(type_test(kid) for kid in kids))
+        object.__setattr__(self, "child_types", tuple(type_test(kid) for kid in children(self.lhs)))
         matcher = compile_match(self.lhs)
         object.__setattr__(self, "_matcher", matcher)
         object.__setattr__(self, "rewrite", _rewriter(matcher, compile_build(self.rhs), self.conditions))
@@ -145,11 +144,8 @@ class Rule:
     def match(self, expr: Expr) -> Bindings | None:
         """The bindings under which this rule rewrites ``expr``, or None if it does not apply."""
         bindings: Bindings = {}
-        if not self._matcher(expr, bindings):
-            return None
-        if not all(condition.holds(bindings) for condition in self.conditions):
-            return None
-        return bindings
+        matched = self._matcher(expr, bindings) and all(c.holds(bindings) for c in self.conditions)
+        return bindings if matched else None
 
     def __call__(self, expr: Expr) -> Expr:
         return self.rewrite(expr)
@@ -210,10 +206,10 @@ def _rewriter(
 
 def _check_rule(lhs: Expr, rhs: Expr, conditions: tuple[Condition, ...]) -> None:
     """The checks every rule passes, however it was built (RuleError otherwise)."""
-    if any(type(node) is Computed for node in postorder(lhs)):
-        raise RuleError("a computed block {...} may only appear on the right side")
     bound = pattern_vars(lhs)
     for node in postorder(lhs):
+        if type(node) is Computed:
+            raise RuleError("a computed block {...} may only appear on the right side")
         # One kind per name: otherwise whether ?a matches would depend on which occurrence binds first.
         if type(node) is PatternVar and node is not bound[node.name]:
             first, other = node.kind or "any", bound[node.name].kind or "any"

@@ -16,7 +16,7 @@ from .evaluate import describe
 from .nodes import Expr, children, rebuild
 from .rules import DEFAULT_RULES, Rule, RuleTable, is_rules
 from .show import show
-from .strategies import RewriteStopped, StopReason, Strategy, innermost
+from .strategies import RewriteStopped, StopReason, Strategy, innermost, tap
 from .table import RuleIndex
 from .traverse import count_nodes, fold
 
@@ -173,16 +173,11 @@ class _Recorder:
         self.fired: dict[Expr, str] = {}
 
     def wrap(self, rule: Rule) -> Strategy[Expr]:
-        name, rewrite, events, fired = rule.name, rule.rewrite, self.events, self.fired
+        def record(old: Expr, new: Expr) -> None:
+            self.events.append((rule.name, old, new, False))
+            self.fired[old] = rule.name
 
-        def recorded(expr: Expr) -> Expr:
-            new = rewrite(expr)
-            if new is not expr:
-                events.append((name, expr, new, False))
-                fired[expr] = name
-            return new
-
-        return recorded
+        return tap(rule.rewrite, record)
 
     def reuse(self, old: Expr, new: Expr) -> None:
         """A subexpression rewritten before turned up again, and its normal form is used."""

@@ -101,11 +101,12 @@ class _ByValue(dict[tuple[object, ...], Strategy[Expr]]):
             self.naming.append({value: set(positions) for value, positions in groups.items()})
 
     def __missing__(self, values: tuple[object, ...]) -> Strategy[Expr]:
-        chosen: set[int] | None = None
-        for value, naming, free in zip(values, self.naming, self.free, strict=True):
-            allowed = free if value is None else free | naming[value]
-            chosen = allowed if chosen is None else chosen & allowed
-        assert chosen is not None  # there is at least one place
+        chosen = set.intersection(
+            *(
+                free if value is None else free | naming[value]
+                for value, naming, free in zip(values, self.naming, self.free, strict=True)
+            )
+        )
         self[values] = _first_of([self.rules[i] for i in sorted(chosen)], self.wrap)
         return self[values]
 

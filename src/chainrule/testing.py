@@ -7,6 +7,7 @@ For users' property tests and ours.  Requires the ``hypothesis`` package
 from __future__ import annotations
 
 import math
+import operator
 import sys
 from collections.abc import Callable, Sequence
 
@@ -190,8 +191,7 @@ def environments(
         choices.append(st.sampled_from(EDGES))
     if any(math.isfinite(t) for t in targets):
         choices += [near(targets), near(targets)]
-    value = st.one_of(choices) if len(choices) > 1 else ordinary
-    return st.fixed_dictionaries({name: value for name in variables})
+    return st.fixed_dictionaries({name: st.one_of(choices) for name in variables})
 
 
 def _signed(inner: Expr, negative: bool, shift: int) -> Expr:
@@ -223,10 +223,7 @@ def _of_kind(kind: str | None, variables: Sequence[str]) -> st.SearchStrategy[Ex
     signed = st.builds(_signed, general, st.booleans(), st.integers(1, 3))
     # Plain variables often: a value at the float boundary then reaches the rule's operations as it is.
     anything = st.one_of(names, general, signed, numbers, names)
-    if kind is None:
-        return anything
-    accepts = KINDS[kind]
-    return anything.filter(accepts)
+    return anything if kind is None else anything.filter(KINDS[kind])
 
 
 def instantiations(rule: Rule, variables: Sequence[str] = ("x", "y")) -> st.SearchStrategy[dict[str, Expr]]:
@@ -243,16 +240,8 @@ def instantiations(rule: Rule, variables: Sequence[str] = ("x", "y")) -> st.Sear
     constant_names = [name for name, var in pattern_vars(rule.lhs).items() if var.kind == "const"]
     if len(constant_names) < 2:
         return drawn
-    relations = st.sampled_from([None, _copy, _negation, _reciprocal])
+    relations = st.sampled_from([None, float, operator.neg, _reciprocal])  # copy, negation, reciprocal
     return st.builds(_relate, drawn, relations, st.permutations(constant_names))
-
-
-def _copy(value: float) -> float:
-    return value
-
-
-def _negation(value: float) -> float:
-    return -value
 
 
 def _reciprocal(value: float) -> float:
@@ -386,14 +375,11 @@ def _probes(
     moved: dict[str, float], env: dict[str, float], targets: list[float], ulps: int = 3
 ) -> list[dict[str, float]]:
     """``env`` with one of the ``moved`` variables moved to within ``ulps`` steps of each target."""
-    probes = []
-    for name in moved:
-        for target in targets:
-            value = target
-            for _ in range(ulps):
-                value = math.nextafter(value, -math.inf)
-            for _ in range(2 * ulps + 1):
-                if math.isfinite(value):
-                    probes.append({**env, name: value})
-                value = math.nextafter(value, math.inf)
-    return probes
+    values = []
+    for value in targets:
+        for _ in range(ulps):
+            value = math.nextafter(value, -math.inf)
+        for _ in range(2 * ulps + 1):
+            values.append(value)
+            value = math.nextafter(value, math.inf)
+    return [{**env, name: value} for name in moved for value in values if math.isfinite(value)]
