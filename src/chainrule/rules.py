@@ -219,10 +219,8 @@ def _check_rule(lhs: Expr, rhs: Expr, conditions: tuple[Condition, ...]) -> None
         for name in pattern_vars(template):
             if name not in bound:
                 raise RuleError(f"?{name} on the {where} is not bound by the left side {_text(lhs)}")
-    for node in postorder(rhs):
-        if type(node) is not Computed:
-            continue
-        for inner in postorder(node.x):
+    for block in (node for node in postorder(rhs) if type(node) is Computed):
+        for inner in postorder(block.x):
             if isinstance(inner, Var):
                 raise RuleError(f"a computed block may only use constants, not the variable {inner.name}")
             if type(inner) is PatternVar and bound[inner.name].kind != "const":
@@ -246,11 +244,10 @@ def parse_rule(text: str, *, source: str | None = None, line: int | None = None)
     """The rule one line of text states (see the module docstring for the syntax)."""
     if not isinstance(text, str):
         raise TypeError(f"parse_rule expects a str, got {type(text).__name__}")
-    where = _where(source, line)
     try:
         return _parse_rule(text, source, line)
     except RuleError as exc:
-        raise RuleError(f"{where}{exc} in rule {text.strip()!r}") from None
+        raise RuleError(f"{_where(source, line)}{exc} in rule {text.strip()!r}") from None
 
 
 def _parse_rule(text: str, source: str | None, line: int | None) -> Rule:
@@ -371,8 +368,7 @@ def _parse_before(text: str, kinds: dict[str, str | None]) -> Condition:
 def _lines(text: str) -> list[str]:
     """The lines of a rule file: split at \\n (a \\r before it dropped) and nowhere else, so a form
     feed, \\x85 or \\u2028 in a comment stays in the comment; a UTF-8 byte-order mark is skipped."""
-    text = text.removeprefix("\ufeff")
-    return [line.removesuffix("\r") for line in text.split("\n")]
+    return [line.removesuffix("\r") for line in text.removeprefix("\ufeff").split("\n")]
 
 
 def _unique(rules: Iterable[Rule], clash: Callable[[Rule, Rule], str]) -> tuple[Rule, ...]:

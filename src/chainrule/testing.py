@@ -108,8 +108,7 @@ def expressions(
             options.append(
                 st.builds(lambda op, a, b: _BINARY[op](a, b), st.sampled_from(operators), inner, inner)
             )
-        if functions:
-            options.extend(st.builds(build, inner) for f in functions if (build := _unary(f)) is not None)
+        options.extend(st.builds(build, inner) for f in functions if (build := _unary(f)) is not None)
         options.extend(st.builds(kind, *[inner] * len(kind._field_names)) for kind in extra_nodes)
         return st.one_of(options)
 
@@ -145,17 +144,19 @@ ULPS = 4
 
 def near(targets: Sequence[float], ulps: int = ULPS) -> st.SearchStrategy[float]:
     """Finite floats within ``ulps`` representable steps of one of ``targets`` (inf and NaN skipped)."""
-    finite = sorted({t for t in targets if math.isfinite(t)})
-    if not finite:
-        return st.nothing()
+    values = sorted({value for target in targets if math.isfinite(target) for value in _window(target, ulps)})
+    return st.sampled_from(values) if values else st.nothing()
 
-    def step(target: float, offset: int) -> float:
-        towards = math.inf if offset > 0 else -math.inf
-        for _ in range(abs(offset)):
-            target = math.nextafter(target, towards)
-        return target if math.isfinite(target) else sys.float_info.max * (1 if target > 0 else -1)
 
-    return st.builds(step, st.sampled_from(finite), st.integers(-ulps, ulps))
+def _window(target: float, ulps: int) -> list[float]:
+    """The finite floats within ``ulps`` representable steps of ``target``, in order."""
+    values = [target]
+    for towards in (-math.inf, math.inf):
+        value = target
+        for _ in range(ulps):
+            value = math.nextafter(value, towards)
+            values.append(value)
+    return sorted(value for value in values if math.isfinite(value))
 
 
 def overflow_targets(constants: Sequence[float]) -> list[float]:
@@ -375,11 +376,5 @@ def _probes(
     moved: dict[str, float], env: dict[str, float], targets: list[float], ulps: int = 3
 ) -> list[dict[str, float]]:
     """``env`` with one of the ``moved`` variables moved to within ``ulps`` steps of each target."""
-    values = []
-    for value in targets:
-        for _ in range(ulps):
-            value = math.nextafter(value, -math.inf)
-        for _ in range(2 * ulps + 1):
-            values.append(value)
-            value = math.nextafter(value, math.inf)
-    return [{**env, name: value} for name in moved for value in values if math.isfinite(value)]
+    values = [value for target in targets for value in _window(target, ulps)]
+    return [{**env, name: value} for name in moved for value in values]
