@@ -80,16 +80,13 @@ class _Replay:
         return tuple(Step(n, old, new, again, self, k) for k, (n, old, new, again) in enumerate(self.events))
 
     def state(self, k: int) -> Expr:
-        found = self.states.get(k)
-        if found is not None:
-            return found
-        known = max(i for i in self.states if i < k)
-        state = self.states[known]
-        for i in range(known, k):
-            _, old, new, _ = self.events[i]
-            state = _replace(state, old, new)
-        self.states[k] = state
-        return state
+        if k not in self.states:
+            known = max(i for i in self.states if i < k)
+            state = self.states[known]
+            for _, old, new, _ in self.events[known:k]:
+                state = _replace(state, old, new)
+            self.states[k] = state
+        return self.states[k]
 
 
 def _replace(root: Expr, old: Expr, new: Expr) -> Expr:
