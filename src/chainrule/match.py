@@ -84,19 +84,13 @@ def match(pattern: Expr, expr: Expr, bindings: Mapping[str, Expr] | None = None)
 
 def _variable(pattern: PatternVar) -> Matcher:
     name = pattern.name
-    if pattern.kind is None:
+    accepts = None if pattern.kind is None else KINDS[pattern.kind]
 
-        def bind(expr: Expr, bindings: Bindings) -> bool:
-            # Binds a free variable; a bound one must be the same (interned) node.
-            return bindings.setdefault(name, expr) is expr
+    def bind(expr: Expr, bindings: Bindings) -> bool:
+        # Binds a variable of its kind; a bound one must be the same (interned) node.
+        return (accepts is None or accepts(expr)) and bindings.setdefault(name, expr) is expr
 
-        return bind
-    accepts = KINDS[pattern.kind]
-
-    def bind_kind(expr: Expr, bindings: Bindings) -> bool:
-        return accepts(expr) and bindings.setdefault(name, expr) is expr
-
-    return bind_kind
+    return bind
 
 
 def _number(pattern: Const) -> Matcher:

@@ -235,10 +235,9 @@ def instantiations(rule: Rule, variables: Sequence[str] = ("x", "y")) -> st.Sear
     the same reason a constant is sometimes drawn as another's copy, negation
     or reciprocal: rules relate their constants (``?a * ?b`` exactly 1).
     """
-    drawn = st.fixed_dictionaries(
-        {name: _of_kind(var.kind, variables) for name, var in pattern_vars(rule.lhs).items()}
-    )
-    constant_names = [name for name, var in pattern_vars(rule.lhs).items() if var.kind == "const"]
+    found = pattern_vars(rule.lhs)
+    drawn = st.fixed_dictionaries({name: _of_kind(var.kind, variables) for name, var in found.items()})
+    constant_names = [name for name, var in found.items() if var.kind == "const"]
     if len(constant_names) < 2:
         return drawn
     relations = st.sampled_from([None, float, operator.neg, _reciprocal])  # copy, negation, reciprocal
