@@ -26,8 +26,7 @@ def checked_nodes(
     """
     wanted = set(outputs)
     for node in order:
-        kids = children(node)
-        wanted.update(kids[position] for position in absorbing(node))
+        wanted.update(children(node)[position] for position in absorbing(node))
     reached: set[Expr] = set()  # flows into a tested value through non-absorbing operands
     checked: set[Expr] = set()
     for node in reversed(order):

@@ -133,8 +133,7 @@ class Rule:
     def __attrs_post_init__(self) -> None:
         _check_rule(self.lhs, self.rhs, self.conditions)
         object.__setattr__(self, "head", None if type(self.lhs) is PatternVar else type(self.lhs))
-        kids = children(self.lhs) if type(self.lhs) is not PatternVar else ()
-        object.__setattr__(self, "child_types", tuple(type_test(kid) for kid in kids))
+        object.__setattr__(self, "child_types", tuple(type_test(kid) for kid in children(self.lhs)))
         matcher = compile_match(self.lhs)
         object.__setattr__(self, "_matcher", matcher)
         object.__setattr__(self, "rewrite", _rewriter(matcher, compile_build(self.rhs), self.conditions))
@@ -145,11 +144,8 @@ class Rule:
     def match(self, expr: Expr) -> Bindings | None:
         """The bindings under which this rule rewrites ``expr``, or None if it does not apply."""
         bindings: Bindings = {}
-        if not self._matcher(expr, bindings):
-            return None
-        if not all(condition.holds(bindings) for condition in self.conditions):
-            return None
-        return bindings
+        matched = self._matcher(expr, bindings) and all(c.holds(bindings) for c in self.conditions)
+        return bindings if matched else None
 
     def __call__(self, expr: Expr) -> Expr:
         return self.rewrite(expr)
@@ -210,10 +206,10 @@ def _rewriter(
 
 def _check_rule(lhs: Expr, rhs: Expr, conditions: tuple[Condition, ...]) -> None:
     """The checks every rule passes, however it was built (RuleError otherwise)."""
-    if any(type(node) is Computed for node in postorder(lhs)):
-        raise RuleError("a computed block {...} may only appear on the right side")
     bound = pattern_vars(lhs)
     for node in postorder(lhs):
+        if type(node) is Computed:
+            raise RuleError("a computed block {...} may only appear on the right side")
         # One kind per name: otherwise whether ?a matches would depend on which occurrence binds first.
         if type(node) is PatternVar and node is not bound[node.name]:
             first, other = node.kind or "any", bound[node.name].kind or "any"
@@ -223,10 +219,8 @@ def _check_rule(lhs: Expr, rhs: Expr, conditions: tuple[Condition, ...]) -> None
         for name in pattern_vars(template):
             if name not in bound:
                 raise RuleError(f"?{name} on the {where} is not bound by the left side {_text(lhs)}")
-    for node in postorder(rhs):
-        if type(node) is not Computed:
-            continue
-        for inner in postorder(node.x):
+    for block in (node for node in postorder(rhs) if type(node) is Computed):
+        for inner in postorder(block.x):
             if isinstance(inner, Var):
                 raise RuleError(f"a computed block may only use constants, not the variable {inner.name}")
             if type(inner) is PatternVar and bound[inner.name].kind != "const":
@@ -250,11 +244,10 @@ def parse_rule(text: str, *, source: str | None = None, line: int | None = None)
     """The rule one line of text states (see the module docstring for the syntax)."""
     if not isinstance(text, str):
         raise TypeError(f"parse_rule expects a str, got {type(text).__name__}")
-    where = _where(source, line)
     try:
         return _parse_rule(text, source, line)
     except RuleError as exc:
-        raise RuleError(f"{where}{exc} in rule {text.strip()!r}") from None
+        raise RuleError(f"{_where(source, line)}{exc} in rule {text.strip()!r}") from None
 
 
 def _parse_rule(text: str, source: str | None, line: int | None) -> Rule:
@@ -375,8 +368,7 @@ def _parse_before(text: str, kinds: dict[str, str | None]) -> Condition:
 def _lines(text: str) -> list[str]:
     """The lines of a rule file: split at \\n (a \\r before it dropped) and nowhere else, so a form
     feed, \\x85 or \\u2028 in a comment stays in the comment; a UTF-8 byte-order mark is skipped."""
-    text = text.removeprefix("\ufeff")
-    return [line.removesuffix("\r") for line in text.split("\n")]
+    return [line.removesuffix("\r") for line in text.removeprefix("\ufeff").split("\n")]
 
 
 def _unique(rules: Iterable[Rule], clash: Callable[[Rule, Rule], str]) -> tuple[Rule, ...]:

@@ -16,7 +16,7 @@ from .evaluate import describe
 from .nodes import Expr, children, rebuild
 from .rules import DEFAULT_RULES, Rule, RuleTable, is_rules
 from .show import show
-from .strategies import RewriteStopped, StopReason, Strategy, innermost
+from .strategies import RewriteStopped, StopReason, Strategy, innermost, tap
 from .table import RuleIndex
 from .traverse import count_nodes, fold
 
@@ -80,16 +80,13 @@ class _Replay:
         return tuple(Step(n, old, new, again, self, k) for k, (n, old, new, again) in enumerate(self.events))
 
     def state(self, k: int) -> Expr:
-        found = self.states.get(k)
-        if found is not None:
-            return found
-        known = max(i for i in self.states if i < k)
-        state = self.states[known]
-        for i in range(known, k):
-            _, old, new, _ = self.events[i]
-            state = _replace(state, old, new)
-        self.states[k] = state
-        return state
+        if k not in self.states:
+            known = max(i for i in self.states if i < k)
+            state = self.states[known]
+            for _, old, new, _ in self.events[known:k]:
+                state = _replace(state, old, new)
+            self.states[k] = state
+        return self.states[k]
 
 
 def _replace(root: Expr, old: Expr, new: Expr) -> Expr:
@@ -173,16 +170,11 @@ class _Recorder:
         self.fired: dict[Expr, str] = {}
 
     def wrap(self, rule: Rule) -> Strategy[Expr]:
-        name, rewrite, events, fired = rule.name, rule.rewrite, self.events, self.fired
+        def record(old: Expr, new: Expr) -> None:
+            self.events.append((rule.name, old, new, False))
+            self.fired[old] = rule.name
 
-        def recorded(expr: Expr) -> Expr:
-            new = rewrite(expr)
-            if new is not expr:
-                events.append((name, expr, new, False))
-                fired[expr] = name
-            return new
-
-        return recorded
+        return tap(rule.rewrite, record)
 
     def reuse(self, old: Expr, new: Expr) -> None:
         """A subexpression rewritten before turned up again, and its normal form is used."""

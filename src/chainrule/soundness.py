@@ -33,9 +33,7 @@ class Unsound(AssertionError):
 
 
 def _perturbed(case: object, node: Expr, values: list[float], i: int, delta: float) -> float:
-    moved = list(values)
-    moved[i] += delta
-    result = float(case(node, *moved))  # type: ignore[operator]
+    result = float(case(node, *values[:i], values[i] + delta, *values[i + 1 :]))  # type: ignore[operator]
     if not math.isfinite(result):
         raise OverflowError
     return result
@@ -61,10 +59,7 @@ def rounding_bound(expr: Expr, env: Mapping[str, float], exact: Mapping[Expr, fl
             if err == 0:
                 continue
             try:
-                error += max(
-                    abs(_perturbed(case, node, values, i, err) - result),
-                    abs(_perturbed(case, node, values, i, -err) - result),
-                )
+                error += max(abs(_perturbed(case, node, values, i, d) - result) for d in (err, -err))
             except (ArithmeticError, ValueError):
                 return result, math.inf  # the inputs' uncertainty reaches a singularity
         return result, error

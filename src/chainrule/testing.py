@@ -7,6 +7,7 @@ For users' property tests and ours.  Requires the ``hypothesis`` package
 from __future__ import annotations
 
 import math
+import operator
 import sys
 from collections.abc import Callable, Sequence
 
@@ -107,8 +108,7 @@ def expressions(
             options.append(
                 st.builds(lambda op, a, b: _BINARY[op](a, b), st.sampled_from(operators), inner, inner)
             )
-        if functions:
-            options.extend(st.builds(build, inner) for f in functions if (build := _unary(f)) is not None)
+        options.extend(st.builds(build, inner) for f in functions if (build := _unary(f)) is not None)
         options.extend(st.builds(kind, *[inner] * len(kind._field_names)) for kind in extra_nodes)
         return st.one_of(options)
 
@@ -144,17 +144,19 @@ ULPS = 4
 
 def near(targets: Sequence[float], ulps: int = ULPS) -> st.SearchStrategy[float]:
     """Finite floats within ``ulps`` representable steps of one of ``targets`` (inf and NaN skipped)."""
-    finite = sorted({t for t in targets if math.isfinite(t)})
-    if not finite:
-        return st.nothing()
+    values = sorted({value for target in targets if math.isfinite(target) for value in _window(target, ulps)})
+    return st.sampled_from(values) if values else st.nothing()
 
-    def step(target: float, offset: int) -> float:
-        towards = math.inf if offset > 0 else -math.inf
-        for _ in range(abs(offset)):
-            target = math.nextafter(target, towards)
-        return target if math.isfinite(target) else sys.float_info.max * (1 if target > 0 else -1)
 
-    return st.builds(step, st.sampled_from(finite), st.integers(-ulps, ulps))
+def _window(target: float, ulps: int) -> list[float]:
+    """The finite floats within ``ulps`` representable steps of ``target``, in order."""
+    values = [target]
+    for towards in (-math.inf, math.inf):
+        value = target
+        for _ in range(ulps):
+            value = math.nextafter(value, towards)
+            values.append(value)
+    return sorted(value for value in values if math.isfinite(value))
 
 
 def overflow_targets(constants: Sequence[float]) -> list[float]:
@@ -190,8 +192,7 @@ def environments(
         choices.append(st.sampled_from(EDGES))
     if any(math.isfinite(t) for t in targets):
         choices += [near(targets), near(targets)]
-    value = st.one_of(choices) if len(choices) > 1 else ordinary
-    return st.fixed_dictionaries({name: value for name in variables})
+    return st.fixed_dictionaries({name: st.one_of(choices) for name in variables})
 
 
 def _signed(inner: Expr, negative: bool, shift: int) -> Expr:
@@ -223,10 +224,7 @@ def _of_kind(kind: str | None, variables: Sequence[str]) -> st.SearchStrategy[Ex
     signed = st.builds(_signed, general, st.booleans(), st.integers(1, 3))
     # Plain variables often: a value at the float boundary then reaches the rule's operations as it is.
     anything = st.one_of(names, general, signed, numbers, names)
-    if kind is None:
-        return anything
-    accepts = KINDS[kind]
-    return anything.filter(accepts)
+    return anything if kind is None else anything.filter(KINDS[kind])
 
 
 def instantiations(rule: Rule, variables: Sequence[str] = ("x", "y")) -> st.SearchStrategy[dict[str, Expr]]:
@@ -237,22 +235,13 @@ def instantiations(rule: Rule, variables: Sequence[str] = ("x", "y")) -> st.Sear
     the same reason a constant is sometimes drawn as another's copy, negation
     or reciprocal: rules relate their constants (``?a * ?b`` exactly 1).
     """
-    drawn = st.fixed_dictionaries(
-        {name: _of_kind(var.kind, variables) for name, var in pattern_vars(rule.lhs).items()}
-    )
-    constant_names = [name for name, var in pattern_vars(rule.lhs).items() if var.kind == "const"]
+    found = pattern_vars(rule.lhs)
+    drawn = st.fixed_dictionaries({name: _of_kind(var.kind, variables) for name, var in found.items()})
+    constant_names = [name for name, var in found.items() if var.kind == "const"]
     if len(constant_names) < 2:
         return drawn
-    relations = st.sampled_from([None, _copy, _negation, _reciprocal])
+    relations = st.sampled_from([None, float, operator.neg, _reciprocal])  # copy, negation, reciprocal
     return st.builds(_relate, drawn, relations, st.permutations(constant_names))
-
-
-def _copy(value: float) -> float:
-    return value
-
-
-def _negation(value: float) -> float:
-    return -value
 
 
 def _reciprocal(value: float) -> float:
@@ -386,14 +375,5 @@ def _probes(
     moved: dict[str, float], env: dict[str, float], targets: list[float], ulps: int = 3
 ) -> list[dict[str, float]]:
     """``env`` with one of the ``moved`` variables moved to within ``ulps`` steps of each target."""
-    probes = []
-    for name in moved:
-        for target in targets:
-            value = target
-            for _ in range(ulps):
-                value = math.nextafter(value, -math.inf)
-            for _ in range(2 * ulps + 1):
-                if math.isfinite(value):
-                    probes.append({**env, name: value})
-                value = math.nextafter(value, math.inf)
-    return probes
+    values = [value for target in targets for value in _window(target, ulps)]
+    return [{**env, name: value} for name in moved for value in values]
