@@ -23,8 +23,6 @@ adjoint_node = dispatcher(
 
 ZERO, ONE, MINUS_ONE = Const(0), Const(1), Const(-1)
 
-Contributions = Sequence["Expr | None"]
-
 
 def scale(adjoint: Expr, local: Expr) -> Expr:
     """``adjoint * local``, without multiplying by a literal one (the root's adjoint is 1)."""
@@ -92,13 +90,9 @@ def grad(expr: Expr, wrt: str | Var | Iterable[str | Var]) -> dict[str, Expr]:
     return {name: adjoints.get(Var(name), ZERO) for name in names}
 
 
-def _adjoint_div(node: Div, adjoint: Expr) -> Contributions:
+def _adjoint_div(node: Div, adjoint: Expr) -> Sequence[Expr | None]:
     # d(x/y)/dy = -x/y**2 = -(x/y)/y: reuse the quotient instead of squaring y.
     return (Div(adjoint, node.y), negate(Div(scale(adjoint, node), node.y)))
-
-
-def _adjoint_tanh(node: TanH, adjoint: Expr) -> Contributions:
-    return (scale(adjoint, Sub(ONE, Mul(node, node))),)
 
 
 adjoint_node.add((Sum,), lambda node, adjoint: (adjoint, adjoint))
@@ -107,4 +101,4 @@ adjoint_node.add((Mul,), lambda node, adjoint: (scale(adjoint, node.y), scale(ad
 adjoint_node.add((Div,), _adjoint_div)
 adjoint_node.add((Exp,), lambda node, adjoint: (scale(adjoint, node),))
 adjoint_node.add((Log,), lambda node, adjoint: (Div(adjoint, node.x),))
-adjoint_node.add((TanH,), _adjoint_tanh)
+adjoint_node.add((TanH,), lambda node, adjoint: (scale(adjoint, Sub(ONE, Mul(node, node))),))

@@ -235,16 +235,11 @@ def _ensure_identity(cls: Any) -> None:
 
     attrs' would recurse into the children and overflow the stack on a deep chain.
     """
-    for name, replacement in (
-        ("__eq__", object.__eq__),
-        ("__ne__", object.__ne__),
-        ("__hash__", object.__hash__),
-        ("__repr__", Expr.__repr__),
-    ):
+    for name in ("__eq__", "__ne__", "__hash__", "__repr__"):  # Expr's: object's identity, our repr
         method = cls.__dict__.get(name)
         code = getattr(method, "__code__", None)
         if code is not None and code.co_filename.startswith("<attrs generated"):
-            setattr(cls, name, replacement)
+            setattr(cls, name, getattr(Expr, name))
     type.__setattr__(cls, "_identity_ensured", True)
 
 
@@ -443,20 +438,16 @@ def _check_value(value: object) -> int | float:
     if isinstance(value, numbers.Rational):  # a Fraction: rounding it silently would lose exactness
         if value.denominator == 1:
             return _check_value(int(value.numerator))
-        raise TypeError(_inexact(value))
+        numerator, denominator = int(value.numerator), int(value.denominator)
+        short = max(numerator.bit_length(), denominator.bit_length()) < 256  # so str() cannot fail
+        text = f"{value}" if short else "..."
+        raise TypeError(
+            f"Const holds an int or a float, and {type(value).__name__} {text:.80} is neither exactly: "
+            "use Div(Const(numerator), Const(denominator)) for the exact quotient, or float() to round it"
+        )
     if isinstance(value, numbers.Real):
         return _check_value(float(value))
     raise TypeError(f"Const value must be an int or float, got {type(value).__name__}: {value!r:.80}")
-
-
-def _inexact(value: numbers.Rational) -> str:
-    numerator, denominator = int(value.numerator), int(value.denominator)
-    short = max(numerator.bit_length(), denominator.bit_length()) < 256  # so str() cannot fail
-    text = f"{value}" if short else "..."
-    return (
-        f"Const holds an int or a float, and {type(value).__name__} {text:.80} is neither exactly: "
-        "use Div(Const(numerator), Const(denominator)) for the exact quotient, or float() to round it"
-    )
 
 
 def _check_name(name: object) -> str:
