@@ -9,6 +9,7 @@ derivative) can make it hang.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import stat
@@ -122,10 +123,7 @@ def _eval(options: argparse.Namespace, out: TextIO) -> None:
 def _check_rules_file(path: str) -> None:
     """Refuse what is not a regular file of bounded size, before opening it (opening a FIFO with no
     writer blocks; /dev/zero never ends)."""
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise _InputError(f"{path}: cannot read the rule file ({exc.strerror or exc})") from None
+    info = os.stat(path)  # a missing file: main's OSError line names it
     if not stat.S_ISREG(info.st_mode):
         raise _InputError(f"{path}: not a regular file (a rule file must be a file, not a pipe or device)")
     if info.st_size > MAX_RULES_BYTES:
@@ -202,13 +200,10 @@ def _lab(options: argparse.Namespace, out: TextIO) -> None:
 
 
 def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0  # not a number: refused below, like one below 1
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+    with contextlib.suppress(ValueError):  # not a number: refused below, like one below 1
+        if int(text) >= 1:
+            return int(text)
+    raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
 
 
 def _parser() -> argparse.ArgumentParser:

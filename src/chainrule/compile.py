@@ -58,8 +58,6 @@ class Operation:
     (``_name`` in it calls the function paired with ``name``), or None: the
     Python backend calls the evaluate case.  ``numpy`` names the NumPy
     backend's helper (``numpy_call``, or NumPy's ufunc of that name), or None.
-    ``absorbing`` are the operand positions whose infinity can give a finite
-    result (these values are tested for finiteness).
     """
 
     python: str | None
@@ -355,25 +353,22 @@ def lambdify(
 
 def _python_function(prog: Program) -> Lambdified:
     names, outputs = prog.names, prog.outputs
-
-    def slow(*values: object) -> Any:
-        """Evaluate the outputs one by one, raising evaluate's errors."""
-        env = dict(zip(names, values, strict=True))
-        return packed(prog.kind, prog.keys, [evaluate(output, env) for output in outputs])
-
     used = {node.name for node in prog.order if type(node) is Var}
 
     def fallback(*values: object) -> Any:
-        if all(type(value) is float for value in values):
-            return slow(*values)  # floats that failed: let evaluate name the failing subexpression
-        try:  # like evaluate, judge only the arguments the expressions use; pass the rest as 0.0
-            checked = [
-                _number(name, value) if name in used else 0.0
-                for name, value in zip(names, values, strict=True)
-            ]
-        except (TypeError, ArithmeticError):
-            return slow(*values)  # a bad argument: evaluate's error, in evaluate's order
-        return built(*checked)
+        """Numbers other than floats run again converted as evaluate does; any failure is evaluate's."""
+        if not all(type(value) is float for value in values):
+            try:  # like evaluate, judge only the arguments the expressions use; pass the rest as 0.0
+                checked = [
+                    _number(name, value) if name in used else 0.0
+                    for name, value in zip(names, values, strict=True)
+                ]
+            except (TypeError, ArithmeticError):
+                pass  # a bad argument: evaluate's error, in evaluate's order
+            else:
+                return built(*checked)
+        env = dict(zip(names, values, strict=True))
+        return packed(prog.kind, prog.keys, [evaluate(output, env) for output in outputs])
 
     source, constants, functions = _python_source(prog)
     namespace: dict[str, Any] = {}

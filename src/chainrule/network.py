@@ -178,11 +178,9 @@ class linear(_Ramp):
 
 
 @attrs.frozen
-class step_down:
+class step_down(_Ramp):
     """``start`` for the first ``at`` epochs, then ``end``: the hint's "large, then reduce" in one step."""
 
-    start: float
-    end: float
     at: int
 
     def __call__(self, epoch: int, epochs: int) -> float:
@@ -293,7 +291,6 @@ def interpreted_step(net: Network | None = None) -> Step:
 class TrainingResult:
     """The trained weights and, per epoch, each sample's loss at its SGD step (FIVE_POINTS order)."""
 
-    initial: dict[str, float]
     weights: dict[str, float]
     losses: list[list[float]]
     seed: int
@@ -316,8 +313,7 @@ def train(
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     rng = random.Random(seed)
-    initial = glorot_init(rng)
-    weights = [initial[name] for name in PARAMETERS]
+    weights = list(glorot_init(rng).values())  # in PARAMETERS order
     step = step or compiled_step()
     shuffled = list(HANDOUT_ORDER)
     losses: list[list[float]] = []
@@ -334,9 +330,7 @@ def train(
         losses.append(epoch_losses)
         if progress is not None:
             progress(epoch + 1, sum(epoch_losses))
-    return TrainingResult(
-        initial=initial, weights=dict(zip(PARAMETERS, weights, strict=True)), losses=losses, seed=seed
-    )
+    return TrainingResult(weights=dict(zip(PARAMETERS, weights, strict=True)), losses=losses, seed=seed)
 
 
 @functools.cache
