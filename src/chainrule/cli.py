@@ -116,8 +116,7 @@ def _show(options: argparse.Namespace, out: TextIO) -> None:
 
 
 def _eval(options: argparse.Namespace, out: TextIO) -> None:
-    expr = _expression(options.expr)
-    print(repr(evaluate(expr, _environment(options.assignments))), file=out)
+    print(repr(evaluate(_expression(options.expr), _environment(options.assignments))), file=out)
 
 
 def _check_rules_file(path: str) -> None:
@@ -131,8 +130,7 @@ def _check_rules_file(path: str) -> None:
 
 
 def _diff(options: argparse.Namespace, out: TextIO) -> None:
-    expr = _expression(options.expr)
-    derivative = diff(expr, options.var)
+    derivative = diff(_expression(options.expr), options.var)
     if not options.raw:
         derivative = simplify(derivative)
     print(_text(derivative), file=out)
@@ -158,8 +156,7 @@ def _simplify(options: argparse.Namespace, out: TextIO) -> None:
         _check_rules_file(path)
         rules += load_rules(path)
     if options.explain:
-        for line in _explain_lines(explain(expr, rules)):
-            print(line, file=out)
+        print("\n".join(_explain_lines(explain(expr, rules))), file=out)
     else:
         print(_text(simplify(expr, rules)), file=out)
 
@@ -265,9 +262,8 @@ def _one_line(error: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status (0, or 2 for bad input)."""
-    parser = _parser()
     try:
-        options = parser.parse_args(argv)
+        options = _parser().parse_args(argv)
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (already printed)
         return exit_.code if isinstance(exit_.code, int) else BAD_INPUT
     try:
