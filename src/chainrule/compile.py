@@ -352,7 +352,6 @@ def lambdify(
 
 
 def _python_function(prog: Program) -> Lambdified:
-    names, outputs = prog.names, prog.outputs
     used = {node.name for node in prog.order if type(node) is Var}
 
     def fallback(*values: object) -> Any:
@@ -361,14 +360,14 @@ def _python_function(prog: Program) -> Lambdified:
             try:  # like evaluate, judge only the arguments the expressions use; pass the rest as 0.0
                 checked = [
                     _number(name, value) if name in used else 0.0
-                    for name, value in zip(names, values, strict=True)
+                    for name, value in zip(prog.names, values, strict=True)
                 ]
             except (TypeError, ArithmeticError):
                 pass  # a bad argument: evaluate's error, in evaluate's order
             else:
                 return built(*checked)
-        env = dict(zip(names, values, strict=True))
-        return packed(prog.kind, prog.keys, [evaluate(output, env) for output in outputs])
+        env = dict(zip(prog.names, values, strict=True))
+        return packed(prog.kind, prog.keys, [evaluate(output, env) for output in prog.outputs])
 
     source, constants, functions = _python_source(prog)
     namespace: dict[str, Any] = {}
