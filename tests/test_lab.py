@@ -147,6 +147,14 @@ def test_training_is_reproducible_per_seed() -> None:
     assert train(3, epochs=20, step=step, shuffle=True).weights != train(3, epochs=20, step=step).weights
 
 
+def test_training_reports_where_it_started() -> None:
+    """``initial`` is the Glorot draw the run started from; one epoch moves every weight away from it."""
+    result = train(5, epochs=1, step=compiled_step())
+    assert result.initial == glorot_init(random.Random(5))
+    assert list(result.initial) == list(result.weights) == list(PARAMETERS)
+    assert all(result.initial[name] != result.weights[name] for name in PARAMETERS)
+
+
 def test_the_default_order_alternates_the_handouts_with_the_origin_in_the_middle() -> None:
     assert HANDOUT_ORDER == (0, 1, 2, 3, 4) and FIVE_POINTS[0] == ((0.0, 0.0), 1.0)
     assert [handout_order(epoch) for epoch in (0, 249)] == [HANDOUT_ORDER, HANDOUT_ORDER]

@@ -291,6 +291,7 @@ def interpreted_step(net: Network | None = None) -> Step:
 class TrainingResult:
     """The trained weights and, per epoch, each sample's loss at its SGD step (FIVE_POINTS order)."""
 
+    initial: dict[str, float]
     weights: dict[str, float]
     losses: list[list[float]]
     seed: int
@@ -313,7 +314,8 @@ def train(
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     rng = random.Random(seed)
-    weights = list(glorot_init(rng).values())  # in PARAMETERS order
+    initial = glorot_init(rng)
+    weights = [initial[name] for name in PARAMETERS]
     step = step or compiled_step()
     shuffled = list(HANDOUT_ORDER)
     losses: list[list[float]] = []
@@ -330,7 +332,9 @@ def train(
         losses.append(epoch_losses)
         if progress is not None:
             progress(epoch + 1, sum(epoch_losses))
-    return TrainingResult(weights=dict(zip(PARAMETERS, weights, strict=True)), losses=losses, seed=seed)
+    return TrainingResult(
+        initial=initial, weights=dict(zip(PARAMETERS, weights, strict=True)), losses=losses, seed=seed
+    )
 
 
 @functools.cache
