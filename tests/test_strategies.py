@@ -25,7 +25,6 @@ from chainrule.strategies import (
     rebuild,
     switch,
     tap,
-    unchanged,
 )
 
 
@@ -41,13 +40,6 @@ def test_the_docstring_examples() -> None:
     failures, tried = doctest.testmod(chainrule.strategies)
     assert tried > 10
     assert failures == 0
-
-
-def test_one_no_change_convention() -> None:
-    assert unchanged(5, 5)
-    assert not unchanged(5, 6)
-    e = parse("x + 1")
-    assert unchanged(e, parse("x + 1"))  # interned: the same object
 
 
 def test_combinators_on_integers() -> None:

@@ -57,12 +57,8 @@ class NoRewrite(Exception):
     """A right side cannot be built for these bindings (a ``{...}`` block does not fold)."""
 
 
-def _depth(node: Expr, *depths: int) -> int:
-    return 1 + max(depths, default=0)
-
-
 def _check_depth(pattern: Expr, what: str) -> None:
-    depth = fold_cases(pattern, lambda kind: _depth)
+    depth = fold_cases(pattern, lambda kind: lambda node, *depths: 1 + max(depths, default=0))
     if depth > MAX_PATTERN_DEPTH:
         raise RuleError(f"the {what} nests {depth} levels deep; rules may nest at most {MAX_PATTERN_DEPTH}")
 
@@ -158,11 +154,9 @@ def type_test(pattern: Expr) -> Callable[[type], bool]:
     """What the pattern's compiled closure demands of an expression's type: a test that passes every
     type of expression the closure could match (the rule index files rules by their children's types)."""
     case = resolve(match_node, type(pattern))
-    if case is _structural:
+    if case is _structural or case is _variable_name:
         kind = type(pattern)
         return lambda other: other is kind
-    if case is _variable_name:
-        return lambda other: other is Var
     if case is _number:
         return lambda other: issubclass(other, Const)
     if case is _variable and isinstance(pattern, PatternVar) and pattern.kind is not None:

@@ -176,7 +176,6 @@ def _rewriter(
     matcher: Matcher, build: Callable[[Bindings], Expr], conditions: tuple[Condition, ...]
 ) -> Callable[[Expr], Expr]:
     """The rule's rewrite of one node, as one closure."""
-
     if not conditions:  # most rules: this closure without the conditions' test pays ~3% on W1
 
         def rewrite(expr: Expr) -> Expr:
@@ -192,9 +191,7 @@ def _rewriter(
 
     def rewrite_if(expr: Expr) -> Expr:
         bindings: Bindings = {}
-        if not matcher(expr, bindings):
-            return expr
-        if not all(condition.holds(bindings) for condition in conditions):
+        if not (matcher(expr, bindings) and all(condition.holds(bindings) for condition in conditions)):
             return expr
         try:
             return build(bindings)
@@ -230,10 +227,6 @@ def _check_rule(lhs: Expr, rhs: Expr, conditions: tuple[Condition, ...]) -> None
                 )
 
 
-def _strip_comment(text: str) -> str:
-    return text.split("#", 1)[0]
-
-
 def _where(source: str | None, line: int | None) -> str:
     if line is not None:
         return f"line {line}: " if source is None else f"{source}:{line}: "
@@ -251,7 +244,7 @@ def parse_rule(text: str, *, source: str | None = None, line: int | None = None)
 
 
 def _parse_rule(text: str, source: str | None, line: int | None) -> Rule:
-    body = _strip_comment(text).strip()
+    body = text.partition("#")[0].strip()  # a comment runs to the end of the line
     if not body:
         raise RuleError("empty rule")
     named = _NAME.match(body)
@@ -381,21 +374,17 @@ def _unique(rules: Iterable[Rule], clash: Callable[[Rule, Rule], str]) -> tuple[
     return tuple(first.values())
 
 
-def _read_rules(text: str, source: str) -> tuple[Rule, ...]:
-    lines = enumerate(_lines(text), start=1)
-    return _unique(
-        (parse_rule(raw, source=source, line=n) for n, raw in lines if _strip_comment(raw).strip()),
-        lambda rule, first: (
-            f"{source}:{rule.line}: rule name {rule.name!r} is already used on line {first.line}"
-        ),
-    )
-
-
 def parse_rules(text: str, *, source: str = "<text>") -> tuple[Rule, ...]:
     """The rules of ``text``, read as ``load_rules`` reads a file (``source`` names it in errors)."""
     if not isinstance(text, str):
         raise TypeError(f"parse_rules expects a str, got {type(text).__name__}")
-    return _read_rules(text, source)
+    lines = enumerate(_lines(text), start=1)
+    return _unique(
+        (parse_rule(raw, source=source, line=n) for n, raw in lines if raw.partition("#")[0].strip()),
+        lambda rule, first: (
+            f"{source}:{rule.line}: rule name {rule.name!r} is already used on line {first.line}"
+        ),
+    )
 
 
 def load_rules(path: str | os.PathLike[str] | Traversable) -> tuple[Rule, ...]:
@@ -407,7 +396,7 @@ def load_rules(path: str | os.PathLike[str] | Traversable) -> tuple[Rule, ...]:
         raise RuleError(f"{source}: cannot read the rule file ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
         raise RuleError(f"{source}: not UTF-8 text ({exc.reason})") from None
-    return _read_rules(text, source)
+    return parse_rules(text, source=source)
 
 
 def default_rule_files() -> list[Traversable]:

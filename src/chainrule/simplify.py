@@ -58,11 +58,9 @@ def simplify(expr: Expr, rules: Iterable[Rule] = DEFAULT_RULES, *, max_steps: in
     strategy = index.normalise if max_steps is None else innermost(index.rewrite, fuel=max_steps)
     try:
         return strategy(expr)
-    except RewriteStopped:
-        pass
-    # Run again with the rules instrumented, to name the rules in the report.
-    _explain(expr, rules, max_steps, "simplify")
-    raise AssertionError("explain stopped where simplify did not")  # pragma: no cover
+    except RewriteStopped:  # run again with the rules instrumented, to name the rules in the report
+        _explain(expr, rules, max_steps, "simplify")
+        raise AssertionError("explain stopped where simplify did not") from None  # pragma: no cover
 
 
 class _Replay:

@@ -40,7 +40,6 @@ __all__ = [
     "rebuild",
     "switch",
     "tap",
-    "unchanged",
 ]
 
 T = TypeVar("T")
@@ -77,15 +76,6 @@ class RewriteStopped(RewriteLimitError):
         self.reason = reason
         self.trail = trail
         self.rules = rules
-
-
-def unchanged(old: object, new: object) -> bool:
-    """The one "no change" test: the rule returned its argument (or an equal value).
-
-    >>> unchanged(3, 3), unchanged(3, 4)
-    (True, False)
-    """
-    return new is old or new == old
 
 
 def identity(x: T) -> T:
@@ -183,14 +173,11 @@ def fixpoint(rule: Strategy[T], fuel: int = DEFAULT_FUEL) -> Strategy[T]:
     """
 
     def repeated(x: T) -> T:
-        last = (x, x)
-        for _ in range(fuel):
+        for _ in range(fuel + 1):  # fuel changes, then the test that the last made the fixed point
             new = rule(x)
             if new is x or new == x:
                 return x
             last, x = (x, new), new
-        if unchanged(x, rule(x)):
-            return x
         # The message names no value: a value's repr may be as large as the rewrites made it.
         raise RewriteStopped(f"no fixed point after {fuel} rewrites", StopReason.STEP_LIMIT, (last,))
 
@@ -296,13 +283,10 @@ class _Normaliser:
         result = self.root
         while True:
             self.dirty = False
-            result = fold_cases(result, self.case, self.memo)
+            result = fold_cases(result, lambda kind: self.visit, self.memo)
             if not self.dirty:
                 return result
             self.memo = {node: node for node in self.normal}
-
-    def case(self, kind: type) -> Callable[..., Expr]:
-        return self.visit
 
     def visit(self, node: Expr, *kids: Expr) -> Expr:
         if not kids or kids == node._kids:
@@ -381,7 +365,7 @@ class _Normaliser:
             self.nesting += 1
             started, self.fold_started = self.fold_started, self.clock
             try:
-                result = fold_cases(new, self.case, self.memo)
+                result = fold_cases(new, lambda kind: self.visit, self.memo)
             finally:
                 self.nesting -= 1
                 self.fold_started = started

@@ -15,7 +15,7 @@ from toolz import groupby
 from .match import constant_of
 from .nodes import Const, Expr, children
 from .rules import Rule
-from .strategies import Strategy, do_one, identity, innermost
+from .strategies import Strategy, do_one, innermost
 
 __all__ = ["RuleIndex"]
 
@@ -26,8 +26,6 @@ Wrap = Callable[[Rule], Strategy[Expr]]
 
 def _first_of(rules: Sequence[Rule], wrap: Wrap | None) -> Strategy[Expr]:
     rewrites = [rule.rewrite if wrap is None else wrap(rule) for rule in rules]
-    if not rewrites:
-        return identity
     return rewrites[0] if len(rewrites) == 1 else do_one(*rewrites)
 
 
