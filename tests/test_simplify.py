@@ -253,6 +253,11 @@ def test_bad_arguments_are_type_errors() -> None:
         simplify(parse("x"), ["0 + ?x -> ?x"])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="sequence of Rule"):
         simplify(parse("x"), DEFAULT_RULES[0])  # type: ignore[arg-type]
+    for bad in (DEFAULT_RULES + [3], [3] + DEFAULT_RULES):  # noqa: RUF005 (a RuleTable, not a list)
+        with pytest.raises(TypeError, match="Rule objects, got int"):
+            simplify(parse("x + 0"), bad)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="Rule objects, got int"):
+            explain(parse("x + 0"), bad)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def _index(expr: Expr, rules: Iterable[Rule], who: str) -> RuleIndex:
     if type(rules) is RuleTable and isinstance(expr, Expr):
         index: RuleIndex | None = rules.__dict__.get("index")
         if index is None:
-            index = rules.__dict__["index"] = RuleIndex(rules)
+            index = rules.__dict__["index"] = RuleIndex(_rules(expr, rules, who))  # checked once
         return index
     return _indexed(_rules(expr, rules, who))
 
