@@ -416,12 +416,10 @@ class _Writer:
         return Sub(term, others), False
 
     def _term(self, m: Monomial, c: Coefficient) -> tuple[Expr, bool]:
-        if not m:
-            return Const(-c if c < 0 else c), c < 0
-        power = self._monomial(m)
-        if c == 1 or c == -1:
-            return power, c < 0
-        return Mul(Const(-c if c < 0 else c), power), c < 0
+        if m and (c == 1 or c == -1):
+            return self._monomial(m), c < 0
+        magnitude = Const(abs(c))
+        return (Mul(magnitude, self._monomial(m)) if m else magnitude), c < 0
 
     def _monomial(self, m: Monomial) -> Expr:
         return reduce(Mul, (self._power(atom, k) for atom, k in m))
