@@ -43,14 +43,22 @@ def diff(expr: Expr, var: str | Var) -> Expr:
 _sum, _sub, _mul, _div = Sum._make, Sub._make, Mul._make, Div._make
 
 
+def _diff_mul(node: Mul, wrt: Var, dx: Expr, dy: Expr) -> Expr:
+    x, y = node.x, node.y
+    return _sum(_mul(dx, y), _mul(x, dy))
+
+
+def _diff_div(node: Div, wrt: Var, dx: Expr, dy: Expr) -> Expr:
+    x, y = node.x, node.y
+    return _div(_sub(_mul(dx, y), _mul(dy, x)), _mul(y, y))
+
+
 diff_node.add((Const,), lambda node, wrt: ZERO)
 diff_node.add((Var,), lambda node, wrt: ONE if node is wrt else ZERO)
 diff_node.add((Sum,), lambda node, wrt, dx, dy: _sum(dx, dy))
 diff_node.add((Sub,), lambda node, wrt, dx, dy: _sub(dx, dy))
-diff_node.add((Mul,), lambda node, wrt, dx, dy: _sum(_mul(dx, node.y), _mul(node.x, dy)))
-diff_node.add(
-    (Div,), lambda node, wrt, dx, dy: _div(_sub(_mul(dx, node.y), _mul(dy, node.x)), _mul(node.y, node.y))
-)
+diff_node.add((Mul,), _diff_mul)
+diff_node.add((Div,), _diff_div)
 diff_node.add((Exp,), lambda node, wrt, dx: _mul(node, dx))
 diff_node.add((Log,), lambda node, wrt, dx: _div(dx, node.x))
 diff_node.add((TanH,), lambda node, wrt, dx: _mul(_sub(ONE, _mul(node, node)), dx))
