@@ -56,14 +56,6 @@ def _hull(values: list[float]) -> Interval:
     return (min(values), max(values))
 
 
-def _sum(node: Expr, x: Interval, y: Interval) -> Interval:
-    return (x[0] + y[0], x[1] + y[1])
-
-
-def _sub(node: Expr, x: Interval, y: Interval) -> Interval:
-    return (x[0] - y[1], x[1] - y[0])
-
-
 def _mul(node: Mul, x: Interval, y: Interval) -> Interval:
     if node.x is node.y:  # a square is never negative
         squares = [_product(end, end) for end in x]
@@ -77,10 +69,6 @@ def _div(node: Expr, x: Interval, y: Interval) -> Interval:
     return _hull(
         [a / b if not (math.isinf(a) and math.isinf(b)) else math.copysign(INF, a * b) for a in x for b in y]
     )
-
-
-def _exp(node: Expr, x: Interval) -> Interval:
-    return (_safe_exp(x[0]), _safe_exp(x[1]))
 
 
 def _safe_exp(value: float) -> float:
@@ -97,10 +85,6 @@ def _log(node: Expr, x: Interval) -> Interval:
     return (math.log(lo) if 0 < lo < INF else -INF, math.log(hi))  # log(inf) is inf
 
 
-def _tanh(node: Expr, x: Interval) -> Interval:
-    return (math.tanh(x[0]), math.tanh(x[1]))
-
-
 def _const(node: Const) -> Interval:
     try:
         value = float(node.value)
@@ -111,10 +95,10 @@ def _const(node: Const) -> Interval:
 
 bounds_node.add((Expr,), lambda node, *intervals: EVERYTHING)  # unknown: claim nothing
 bounds_node.add((Const,), _const)
-bounds_node.add((Sum,), _sum)
-bounds_node.add((Sub,), _sub)
+bounds_node.add((Sum,), lambda node, x, y: (x[0] + y[0], x[1] + y[1]))
+bounds_node.add((Sub,), lambda node, x, y: (x[0] - y[1], x[1] - y[0]))
 bounds_node.add((Mul,), _mul)
 bounds_node.add((Div,), _div)
-bounds_node.add((Exp,), _exp)
+bounds_node.add((Exp,), lambda node, x: (_safe_exp(x[0]), _safe_exp(x[1])))
 bounds_node.add((Log,), _log)
-bounds_node.add((TanH,), _tanh)
+bounds_node.add((TanH,), lambda node, x: (math.tanh(x[0]), math.tanh(x[1])))

@@ -145,13 +145,8 @@ def _times_poly(a: Poly, b: Poly) -> Poly | None:
 
 
 def _over(a: Poly, d: Coefficient) -> Poly | None:
-    result: Poly = {}
-    for m, c in a.items():
-        value = _quotient(c, d)
-        if value is None:
-            return None
-        result[m] = value
-    return result
+    result = {m: q for m, c in a.items() if (q := _quotient(c, d)) is not None}
+    return result if len(result) == len(a) else None
 
 
 class _Horner:
@@ -215,10 +210,8 @@ class _Horner:
         a, b = (self.poly[kid] for kid in children(node))
         if a is None or b is None:
             return None
-        if kind is Sum:
-            return _plus(a, b, 1)
-        if kind is Sub:
-            return _plus(a, b, -1)
+        if kind is Sum or kind is Sub:
+            return _plus(a, b, 1 if kind is Sum else -1)
         if kind is Mul:
             return _times_poly(a, b)
         return _over(a, _evaluated(children(node)[1].value))  # type: ignore[attr-defined]
@@ -306,25 +299,25 @@ def _cancel(division: Expr) -> Expr:
     top, bottom = _factors(children(division)[0]), _factors(children(division)[1])
     if top is None or bottom is None:
         return division
-    available = Counter(factor for factor in bottom if type(factor) is not Const)
-    matched: Counter[Expr] = Counter()
-    kept_top: list[Expr] = []
-    for factor in top:
-        if available[factor] > matched[factor]:
-            matched[factor] += 1
-        else:
-            kept_top.append(factor)
-    if not matched:
+    shared = Counter(top) & Counter(factor for factor in bottom if type(factor) is not Const)
+    if not shared:
         return division
-    kept_bottom: list[Expr] = []
-    for factor in bottom:
-        if matched[factor] > 0:
-            matched[factor] -= 1
-        else:
-            kept_bottom.append(factor)
+    kept_top, kept_bottom = _without(top, shared), _without(bottom, shared)
     if all(type(factor) is Const for factor in kept_bottom):
         return division  # keep a division by something non-constant, so the result stays an atom
     return Div(reduce(Mul, kept_top) if kept_top else Const(1), reduce(Mul, kept_bottom))
+
+
+def _without(factors: list[Expr], cancelled: Counter[Expr]) -> list[Expr]:
+    """``factors`` without the first ``cancelled[f]`` occurrences of each f, in order."""
+    left = cancelled.copy()
+    kept: list[Expr] = []
+    for factor in factors:
+        if left[factor]:
+            left[factor] -= 1
+        else:
+            kept.append(factor)
+    return kept
 
 
 def _fingerprint(node: Expr, *kids: bytes) -> bytes:
@@ -423,12 +416,10 @@ class _Writer:
         return Sub(term, others), False
 
     def _term(self, m: Monomial, c: Coefficient) -> tuple[Expr, bool]:
-        if not m:
-            return Const(-c if c < 0 else c), c < 0
-        power = self._monomial(m)
-        if c == 1 or c == -1:
-            return power, c < 0
-        return Mul(Const(-c if c < 0 else c), power), c < 0
+        if m and (c == 1 or c == -1):
+            return self._monomial(m), c < 0
+        magnitude = Const(abs(c))
+        return (Mul(magnitude, self._monomial(m)) if m else magnitude), c < 0
 
     def _monomial(self, m: Monomial) -> Expr:
         return reduce(Mul, (self._power(atom, k) for atom, k in m))
@@ -462,14 +453,9 @@ def _common(poly: Poly) -> Monomial:
 
 
 def _divide(m: Monomial, d: Monomial) -> Monomial:
-    powers = dict(m)
-    for atom, k in d:
-        left = powers[atom] - k
-        if left:
-            powers[atom] = left
-        else:
-            del powers[atom]
-    return tuple(sorted(powers.items()))
+    """m / d, for d dividing m (m's order kept: it is sorted)."""
+    powers = dict(d)
+    return tuple((atom, k - powers.get(atom, 0)) for atom, k in m if k != powers.get(atom, 0))
 
 
 def _splitter(poly: Poly) -> int:

@@ -100,10 +100,6 @@ def _latex_template() -> Callable[[Expr], Template]:
     return lambda node: templates[type(node)](node, precedence)
 
 
-def _const_latex(node: Const, precedence: Callable[[Expr], int]) -> Template:
-    return (_number(node.value),)
-
-
 def _binary(symbol: str, left: int, right: int) -> Callable[..., Template]:
     def template(node: Expr, precedence: Callable[[Expr], int]) -> Template:
         x, y = node._kids
@@ -153,7 +149,7 @@ def _call(name: str) -> Callable[..., Template]:
 
 
 latex_node.add((Expr,), _generic_latex)
-latex_node.add((Const,), _const_latex)
+latex_node.add((Const,), lambda node, precedence: (_number(node.value),))
 latex_node.add((Var,), lambda node, precedence: (latex_name(node.name),))
 latex_node.add((Sum,), _binary(" + ", SUM, PRODUCT))
 latex_node.add((Sub,), _binary(" - ", SUM, PRODUCT))

@@ -53,9 +53,8 @@ def emit(expr: Expr, template_of: Callable[[Expr], Template], limit: int | None 
                 written += len(item)
                 if written > limit:
                     break
-            continue
-        parts = template_of(item)
-        stack.extend(reversed(parts))
+        else:
+            stack.extend(reversed(template_of(item)))
     return "".join(out)
 
 

@@ -25,6 +25,7 @@ from .define import FUNCTION_NODES
 from .errors import EvaluationError
 from .evaluate import evaluate
 from .nodes import Const, Exp, Expr, Mul, Sum, TanH, Var, operators
+from .parse import _binary
 from .patterns import KINDS, pattern_vars
 from .rules import Rule, instantiate
 from .soundness import Unsound, check_rewrite
@@ -41,10 +42,8 @@ __all__ = [
     "overflow_targets",
 ]
 
-# Read off the node types' ``op`` records (nodes.py), like the parser's tables.
-_BINARY: dict[str, Callable[[Expr, Expr], Expr]] = {
-    cls.op.symbol: cls for cls in operators() if cls.op and cls.op.symbol and cls.op.infix
-}
+# Read off the node types' ``op`` records (nodes.py): the parser's infix table, and its unary twin.
+_BINARY: dict[str, Callable[[Expr, Expr], Expr]] = {symbol: cls for symbol, (_, cls) in _binary().items()}
 _UNARY: dict[str, Callable[[Expr], Expr]] = {
     cls.op.symbol: cls for cls in operators() if cls.op and cls.op.symbol and not cls.op.infix
 }
@@ -332,10 +331,9 @@ def _plain(rule: Rule, bindings: dict[str, Expr], variables: tuple[str, ...]) ->
     """``bindings`` with each pattern variable that accepts a plain variable bound to the first one."""
     if not variables:
         return bindings
-    plain = Var(variables[0])
-    kinds = {name: var.kind for name, var in pattern_vars(rule.lhs).items()}
+    plain, found = Var(variables[0]), pattern_vars(rule.lhs)
     return {
-        name: plain if kinds.get(name) is None or KINDS[kinds[name]](plain) else bound  # type: ignore[index]
+        name: plain if (kind := found[name].kind) is None or KINDS[kind](plain) else bound
         for name, bound in bindings.items()
     }
 
@@ -347,10 +345,9 @@ def _probe_edges(rule: Rule, bindings: dict[str, Expr], env: dict[str, float]) -
     if after is before:
         return
     matched = rule.match(before)
-    if matched is None:
-        return
-    used = {node.name for node in postorder(after) if isinstance(node, Var)}
-    for probe in _probes({name: env[name] for name in used if name in env}, env, _targets(before, after)):
+    assert matched is not None  # the rule rewrote it
+    used = {node.name for node in postorder(after) if isinstance(node, Var) and node.name in env}
+    for probe in _probes(used, env, _targets(before, after)):
         if _fails(after, probe) and not _fails(before, probe):
             check_rewrite(before, after, probe, matched, rule.name)  # raises Unsound
 
@@ -372,7 +369,7 @@ def _fails(expr: Expr, env: dict[str, float]) -> bool:
 
 
 def _probes(
-    moved: dict[str, float], env: dict[str, float], targets: list[float], ulps: int = 3
+    moved: set[str], env: dict[str, float], targets: list[float], ulps: int = 3
 ) -> list[dict[str, float]]:
     """``env`` with one of the ``moved`` variables moved to within ``ulps`` steps of each target."""
     values = [value for target in targets for value in _window(target, ulps)]
