@@ -190,6 +190,9 @@ def test_max_steps_bounds_the_work() -> None:
     assert simplify(e, max_steps=3) is Var("x")
     with pytest.raises(RewriteLimitError, match="no fixed point after 2 rewrites"):
         simplify(e, max_steps=2)
+    for run in (simplify, explain):
+        with pytest.raises(ValueError, match=f"{run.__name__}: max_steps must be at least 0, got -1"):
+            run(e, max_steps=-1)
 
 
 def test_explain_raises_where_simplify_does_and_keeps_the_steps_so_far() -> None:

@@ -66,6 +66,14 @@ def test_fixpoint_runs_to_a_fixed_point_and_gives_up_when_the_fuel_runs_out() ->
         fixpoint(inc, fuel=50)(0)
     assert isinstance(caught.value, RewriteStopped)
     assert caught.value.reason is StopReason.STEP_LIMIT
+    assert caught.value.trail == ((50, 51),)  # the rewrite past the budget
+    assert fixpoint(halve_even, fuel=0)(3) == 3  # a fixed point needs no budget
+
+
+def test_a_negative_fuel_is_refused_up_front() -> None:
+    for make in (lambda: fixpoint(inc, fuel=-1), lambda: innermost(inc, fuel=-1)):
+        with pytest.raises(ValueError, match="fuel must be at least 0, got -1"):
+            make()
 
 
 def test_traversals_treat_non_expressions_as_leaves() -> None:

@@ -9,7 +9,6 @@ derivative) can make it hang.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import stat
@@ -197,10 +196,13 @@ def _lab(options: argparse.Namespace, out: TextIO) -> None:
 
 
 def _positive(text: str) -> int:
-    with contextlib.suppress(ValueError):  # not a number: refused below, like one below 1
-        if int(text) >= 1:
-            return int(text)
-    raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0  # not a number: refused below, like one below 1
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:

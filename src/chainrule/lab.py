@@ -94,9 +94,7 @@ def _writable_directory(directory: str | Path) -> Path:
     """Create ``directory`` and prove a file can be written there, before any work is done."""
     folder = Path(directory)
     if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(
-            errno.ENOTDIR, "is a file; --out names a directory for the plot", str(folder)
-        )
+        raise NotADirectoryError(errno.ENOTDIR, "is a file, not a directory for the plot", str(folder))
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile(dir=folder):
         pass

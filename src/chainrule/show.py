@@ -63,7 +63,7 @@ def text_length(expr: Expr, template_of: Callable[[Expr], Template]) -> int:
     memo: dict[Expr, int] = {}
 
     def length(node: Expr, *kids: int) -> int:
-        # A node part is a child, whose length is known (an unusual template's node is folded now).
+        # A node part is a child, whose length (never 0) is known; an unusual template's node is folded now.
         return sum(
             len(part) if isinstance(part, str) else memo.get(part) or fold_cases(part, cases, memo)
             for part in template_of(node)

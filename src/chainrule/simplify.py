@@ -16,7 +16,7 @@ from .evaluate import describe
 from .nodes import Expr, children, rebuild
 from .rules import DEFAULT_RULES, Rule, RuleTable, is_rules
 from .show import show
-from .strategies import RewriteStopped, StopReason, Strategy, innermost, tap
+from .strategies import RewriteStopped, StopReason, Strategy, check_fuel, innermost, tap
 from .table import RuleIndex
 from .traverse import count_nodes, fold
 
@@ -54,6 +54,8 @@ def simplify(expr: Expr, rules: Iterable[Rule] = DEFAULT_RULES, *, max_steps: in
     RewriteLimitError, naming the rules, when they cycle or take more than ``max_steps`` rewrites
     (default: 10,000 plus 10 per node of ``expr``).
     """
+    if max_steps is not None:
+        check_fuel(max_steps, "simplify: max_steps")
     index = _index(expr, rules, "simplify")
     strategy = index.normalise if max_steps is None else innermost(index.rewrite, fuel=max_steps)
     try:
@@ -194,6 +196,8 @@ def explain(
 
 
 def _explain(expr: Expr, rules: Iterable[Rule], max_steps: int | None, who: str) -> Explanation:
+    if max_steps is not None:
+        check_fuel(max_steps, f"{who}: max_steps")
     recorder = _Recorder()
     index = RuleIndex(_rules(expr, rules, who), recorder.wrap)
     try:

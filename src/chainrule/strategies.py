@@ -162,6 +162,12 @@ def tap(rule: Strategy[T], callback: Callable[[T, T], object]) -> Strategy[T]:
     return tapped
 
 
+def check_fuel(fuel: int, name: str = "fuel") -> None:
+    """Refuse a negative budget up front: no number of rewrites can honour it."""
+    if fuel < 0:
+        raise ValueError(f"{name} must be at least 0, got {fuel}")
+
+
 def fixpoint(rule: Strategy[T], fuel: int = DEFAULT_FUEL) -> Strategy[T]:
     """Apply ``rule`` until nothing changes; RewriteStopped (step limit) after ``fuel`` changes.
 
@@ -171,6 +177,8 @@ def fixpoint(rule: Strategy[T], fuel: int = DEFAULT_FUEL) -> Strategy[T]:
     Traceback (most recent call last):
     chainrule.strategies.RewriteStopped: no fixed point after 3 rewrites
     """
+
+    check_fuel(fuel)
 
     def repeated(x: T) -> T:
         for _ in range(fuel + 1):  # fuel changes, then the test that the last made the fixed point
@@ -224,6 +232,9 @@ def innermost(
     >>> show(innermost(x_plus_0)(parse("((x + 0) + 0) * (x + 0)")))
     '(x * x)'
     """
+
+    if fuel is not None:
+        check_fuel(fuel)
 
     def normalise(root: Any) -> Any:
         if not isinstance(root, Expr):
